@@ -195,10 +195,9 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(
-            self.label.clone(),
-            self.span,
-        ))))
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(self.label.clone(), self.span),
+        )))
     }
 }
 
@@ -209,7 +208,10 @@ impl miette::Diagnostic for Diagnostic {
 /// assert_eq!(salesplay_expr::did_you_mean("amout", facts), Some("amount"));
 /// assert_eq!(salesplay_expr::did_you_mean("zzz", facts), None);
 /// ```
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {
@@ -239,7 +241,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
             *cell = j;
         }
     }
-    let get = |rows: &[usize], i: usize, j: usize| rows.get(at(i, j)).copied().unwrap_or(usize::MAX / 2);
+    let get =
+        |rows: &[usize], i: usize, j: usize| rows.get(at(i, j)).copied().unwrap_or(usize::MAX / 2);
     for (i, ca) in a.iter().enumerate() {
         for (j, cb) in b.iter().enumerate() {
             let (i1, j1) = (i + 1, j + 1);

@@ -150,7 +150,11 @@ impl Lexer<'_, '_> {
                 };
             }
             // An invalid character: report it and keep lexing.
-            let ch = self.src.get(start..).and_then(|s| s.chars().next()).unwrap_or('?');
+            let ch = self
+                .src
+                .get(start..)
+                .and_then(|s| s.chars().next())
+                .unwrap_or('?');
             self.pos += ch.len_utf8();
             self.errors.push(
                 Diagnostic::new(
@@ -359,7 +363,11 @@ impl Lexer<'_, '_> {
                 self.escape(&mut value);
                 continue;
             }
-            let ch = self.src.get(self.pos..).and_then(|s| s.chars().next()).unwrap_or('\u{fffd}');
+            let ch = self
+                .src
+                .get(self.pos..)
+                .and_then(|s| s.chars().next())
+                .unwrap_or('\u{fffd}');
             value.push(ch);
             self.pos += ch.len_utf8();
         }
@@ -517,7 +525,10 @@ mod tests {
     #[test]
     fn strings_and_escapes() {
         assert_eq!(toks(r#""a\nb""#).0[0], Tok::Str("a\nb".into()));
-        assert_eq!(toks(r"'\x41\u00e9\101'").0[0], Tok::Str("Aé A".replace(' ', "")));
+        assert_eq!(
+            toks(r"'\x41\u00e9\101'").0[0],
+            Tok::Str("Aé A".replace(' ', ""))
+        );
         assert_eq!(toks(r#"r"\n""#).0[0], Tok::Str("\\n".into()));
         assert_eq!(toks("'''a'b'''").0[0], Tok::Str("a'b".into()));
         assert_eq!(toks("\"客户\"").0[0], Tok::Str("客户".into()));

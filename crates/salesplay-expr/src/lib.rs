@@ -1,14 +1,289 @@
-//! The criterion language of salesplay (placeholder, being written).
+//! The criterion language of salesplay: a typed, three-valued subset of
+//! [CEL](https://cel.dev) for writing stage entry and exit criteria over an account's facts.
+//!
+//! An expression goes through three phases, each with its own type:
+//!
+//! 1. [`parse`] turns text into an [`ast::Expr`] with a byte [`Span`] on every node;
+//! 2. [`compile`] checks it against a [`Schema`] of declared facts (reporting every problem as
+//!    a [`Diagnostic`] with a stable [`Code`], a span and help) and resolves fact paths to slots;
+//! 3. [`Program::check`], [`Program::evaluate`] and [`Program::explain`] run it over the
+//!    [`Facts`] of one account, with `now` supplied by the caller.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use salesplay_expr::{Facts, Schema, Status, Type, compile_criterion};
+//!
+//! let mut schema = Schema::new();
+//! schema.declare("relationship.level", Type::enumeration(["acquainted", "dating", "trusted", "allied"], true))?;
+//! schema.declare("requirements.written", Type::Bool)?;
+//!
+//! let criterion = compile_criterion(
+//!     r#"relationship.level >= "dating" && requirements.written"#,
+//!     &schema,
+//! ).map_err(|e| e[0].message.clone())?;
+//!
+//! let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+//! let facts = Facts::from_json(&schema, &serde_json::json!({
+//!     "relationship": {"level": "acquainted"}
+//! })).map_err(|e| e[0].to_string())?;
+//!
+//! // `false && unknown` is false: the criterion is unmet, not unknown.
+//! assert_eq!(criterion.check(&facts, now), Status::Unmet);
+//! let why = criterion.explain(&facts, now);
+//! assert_eq!(why.reasons[0].to_string(), "`relationship.level` is `acquainted`, needs ≥ `dating`");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Absent facts make a criterion *unknown*, never false; `&&` and `||` follow CEL's
+//! commutative rules (`false && unknown` is `false`, `true || unknown` is `true`). Runtime
+//! failures such as integer overflow are errors, distinct from unknown.
+//!
+//! This crate knows nothing of YAML or playbooks.
 #![warn(missing_docs)]
 
 pub mod ast;
+mod check;
 mod diagnostic;
+mod eval;
+mod explain;
 mod lexer;
 mod parser;
+mod program;
 mod render;
 mod span;
+mod types;
+mod value;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 pub use diagnostic::{Code, Diagnostic, did_you_mean};
+pub use eval::{EvalError, EvalErrorKind, Stop};
+pub use explain::{Detail, Explanation, Reason};
 pub use parser::{Limits, parse, parse_with};
 pub use render::{Snippet, line_col, render};
 pub use span::Span;
+pub use types::{EnumType, FactDecl, RecordType, Schema, SchemaError, Slot, Type};
+pub use value::{BindError, Facts, Value};
+
+use program::{Node, NodeKind};
+
+/// The status of a criterion for one account.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    /// It holds.
+    Met,
+    /// It does not hold.
+    Unmet,
+    /// A fact it needs is absent, so it is not known whether it holds.
+    Unknown,
+    /// Evaluating it failed.
+    Error(EvalError),
+}
+
+impl Status {
+    /// `met`, `unmet`, `unknown` or `error`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Met => "met",
+            Status::Unmet => "unmet",
+            Status::Unknown => "unknown",
+            Status::Error(_) => "error",
+        }
+    }
+}
+
+/// A checked, compiled expression, ready to evaluate many times. Immutable, `Send + Sync`.
+#[derive(Clone, Debug)]
+pub struct Program {
+    root: Node,
+    source: Arc<str>,
+    /// Slots this program reads, with their paths, sorted by slot.
+    facts: Vec<(u32, Arc<str>)>,
+    reads_now: bool,
+}
+
+/// Parses and checks `source` against `schema` with the default [`Limits`]; the result may
+/// have any type.
+///
+/// ```
+/// use salesplay_expr::{Facts, Schema, Type, Value, compile};
+/// let mut schema = Schema::new();
+/// let x = schema.declare("x", Type::Int).unwrap();
+/// let program = compile("x * 2 + 1", &schema).unwrap();
+/// let mut facts = Facts::new(&schema);
+/// facts.set(&schema, x, Value::Int(20)).unwrap();
+/// assert_eq!(program.evaluate(&facts, chrono::DateTime::UNIX_EPOCH), Ok(Value::Int(41)));
+/// ```
+pub fn compile(source: &str, schema: &Schema) -> Result<Program, Vec<Diagnostic>> {
+    compile_with(source, schema, &Limits::default())
+}
+
+/// [`compile`] within `limits`.
+pub fn compile_with(
+    source: &str,
+    schema: &Schema,
+    limits: &Limits,
+) -> Result<Program, Vec<Diagnostic>> {
+    build(source, schema, limits, false)
+}
+
+/// Parses and checks a criterion: like [`compile`], and its result must be a `bool`.
+///
+/// ```
+/// use salesplay_expr::{Code, Schema, Type, compile_criterion};
+/// let mut schema = Schema::new();
+/// schema.declare("amount", Type::Number).unwrap();
+/// let errors = compile_criterion("amout > 5.0", &schema).unwrap_err();
+/// assert_eq!(errors[0].code, Code::UnknownFact);
+/// assert_eq!(errors[0].help.as_deref(), Some("did you mean `amount`?"));
+/// ```
+pub fn compile_criterion(source: &str, schema: &Schema) -> Result<Program, Vec<Diagnostic>> {
+    compile_criterion_with(source, schema, &Limits::default())
+}
+
+/// [`compile_criterion`] within `limits`.
+pub fn compile_criterion_with(
+    source: &str,
+    schema: &Schema,
+    limits: &Limits,
+) -> Result<Program, Vec<Diagnostic>> {
+    build(source, schema, limits, true)
+}
+
+fn build(
+    source: &str,
+    schema: &Schema,
+    limits: &Limits,
+    criterion: bool,
+) -> Result<Program, Vec<Diagnostic>> {
+    let expr = parse_with(source, limits)?;
+    let mut checker = check::Checker::new(schema);
+    let root = if criterion {
+        checker.check_bool(&expr, "a criterion")
+    } else {
+        checker.check(&expr)
+    };
+    if !checker.errors.is_empty() {
+        let mut errors = checker.errors;
+        errors.sort_by_key(|d| d.span.start);
+        return Err(errors);
+    }
+    let mut slots = checker.facts_read;
+    slots.sort_unstable();
+    slots.dedup();
+    let facts = slots
+        .into_iter()
+        .filter_map(|slot| Some((slot, Arc::from(schema.fact(Slot(slot))?.path.as_str()))))
+        .collect();
+    let reads_now = reads_now(&root);
+    Ok(Program {
+        root,
+        source: Arc::from(source),
+        facts,
+        reads_now,
+    })
+}
+
+fn reads_now(root: &Node) -> bool {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if matches!(
+            node.kind,
+            NodeKind::Now | NodeKind::Call(program::Func::DaysSince, _)
+        ) {
+            return true;
+        }
+        stack.extend(node.children());
+    }
+    false
+}
+
+impl Program {
+    /// The source text the program was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The static type of the result (`None` for an empty list literal, whose element type is
+    /// not known).
+    pub fn result_type(&self) -> Option<&Type> {
+        self.root.ty.known()
+    }
+
+    /// The paths of the facts the program reads, in slot order.
+    pub fn facts_read(&self) -> impl Iterator<Item = &str> {
+        self.facts.iter().map(|(_, p)| &**p)
+    }
+
+    /// Whether the result depends on neither facts nor `now`: such a criterion is constant.
+    pub fn is_constant(&self) -> bool {
+        self.facts.is_empty() && !self.reads_now
+    }
+
+    pub(crate) fn fact_path(&self, slot: u32) -> Option<&str> {
+        self.facts
+            .binary_search_by_key(&slot, |(s, _)| *s)
+            .ok()
+            .and_then(|i| self.facts.get(i))
+            .map(|(_, p)| &**p)
+    }
+
+    /// Evaluates the program over `facts` at time `now`.
+    pub fn evaluate(&self, facts: &Facts, now: DateTime<Utc>) -> Result<Value, Stop> {
+        let env = eval::Env {
+            facts,
+            now,
+            scope: None,
+        };
+        eval::eval(&self.root, &env, &mut eval::NoTrace).map(std::borrow::Cow::into_owned)
+    }
+
+    /// Evaluates a criterion: `Met` when it yields `true`, `Unmet` when `false`. Allocates
+    /// nothing when the criterion reads only scalar facts.
+    #[inline]
+    pub fn check(&self, facts: &Facts, now: DateTime<Utc>) -> Status {
+        let env = eval::Env {
+            facts,
+            now,
+            scope: None,
+        };
+        match eval::as_bool(
+            &eval::eval(&self.root, &env, &mut eval::NoTrace),
+            self.root.span,
+        ) {
+            Ok(true) => Status::Met,
+            Ok(false) => Status::Unmet,
+            Err(Stop::Unknown) => Status::Unknown,
+            Err(Stop::Error(e)) => Status::Error(e),
+        }
+    }
+
+    /// Evaluates a criterion and explains its status: the failing clauses with the actual
+    /// values, and the absent facts that make it unknown. Slower than [`Program::check`];
+    /// call it when a person will read the answer.
+    pub fn explain(&self, facts: &Facts, now: DateTime<Utc>) -> Explanation {
+        explain::explain(self, facts, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use program::Ty;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn programs_are_send_and_sync() {
+        assert_send_sync::<Program>();
+        assert_send_sync::<Facts>();
+        assert_send_sync::<Schema>();
+    }
+
+    #[test]
+    fn ty_is_used() {
+        assert_eq!(Ty::EmptyList.describe(), "empty list");
+    }
+}

@@ -29,8 +29,23 @@ impl Default for Limits {
 }
 
 const RESERVED: &[&str] = &[
-    "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop",
-    "package", "namespace", "return", "var", "void", "while",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
 ];
 
 /// Parses `source` with the default [`Limits`].
@@ -119,7 +134,9 @@ pub(crate) fn children(expr: &Expr) -> Vec<&Expr> {
         ExprKind::Select { operand, .. } | ExprKind::Unary { operand, .. } => vec![operand],
         ExprKind::Index { operand, index } => vec![operand, index],
         ExprKind::Call { target, args, .. } => target.iter().map(|t| &**t).chain(args).collect(),
-        ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => items.iter().collect(),
+        ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => {
+            items.iter().collect()
+        }
         ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
         ExprKind::Conditional {
             cond,
@@ -145,7 +162,10 @@ fn unexpected(token: &Token, expected: &str) -> Diagnostic {
     let (code, found) = if token.tok == Tok::Eof {
         (Code::UnexpectedEnd, "the expression ends".to_string())
     } else {
-        (Code::UnexpectedToken, format!("found {}", token.tok.describe()))
+        (
+            Code::UnexpectedToken,
+            format!("found {}", token.tok.describe()),
+        )
     };
     Diagnostic::new(code, token.span, format!("expected {expected}, {found}"))
         .label(format!("expected {expected}"))
@@ -168,11 +188,16 @@ static EOF: Token = Token {
 
 impl Parser<'_> {
     fn peek(&self) -> &Token {
-        self.tokens.get(self.pos).or(self.tokens.last()).unwrap_or(&EOF)
+        self.tokens
+            .get(self.pos)
+            .or(self.tokens.last())
+            .unwrap_or(&EOF)
     }
 
     fn peek_at(&self, ahead: usize) -> &Tok {
-        self.tokens.get(self.pos + ahead).map_or(&Tok::Eof, |t| &t.tok)
+        self.tokens
+            .get(self.pos + ahead)
+            .map_or(&Tok::Eof, |t| &t.tok)
     }
 
     fn bump(&mut self) -> Token {
@@ -278,8 +303,7 @@ impl Parser<'_> {
     /// precedence level, which keeps the stack shallow for nested parentheses.
     fn binary(&mut self, min_prec: u8) -> PResult {
         let mut lhs = self.unary()?;
-        while let Some(op) = binary_op(&self.peek().tok).filter(|op| op.precedence() >= min_prec)
-        {
+        while let Some(op) = binary_op(&self.peek().tok).filter(|op| op.precedence() >= min_prec) {
             self.bump();
             let rhs = self.binary(op.precedence() + 1)?;
             let span = lhs.span.to(rhs.span);
@@ -412,8 +436,10 @@ impl Parser<'_> {
             Tok::False => self.node(ExprKind::Bool(false), span),
             Tok::Uint => Err(unsupported(span, "unsigned integers are not supported")
                 .help("drop the `u` suffix: integers are signed 64-bit")),
-            Tok::Bytes => Err(unsupported(span, "bytes literals are not supported")
-                .help("use a string literal")),
+            Tok::Bytes => {
+                Err(unsupported(span, "bytes literals are not supported")
+                    .help("use a string literal"))
+            }
             Tok::Null => Err(unsupported(span, "`null` is not supported")
                 .help("an absent fact is unknown; test for presence with `has(fact.path)`")),
             Tok::Ident(name) => {
@@ -453,8 +479,10 @@ impl Parser<'_> {
                 let end = p.expect(&Tok::RBracket, "`,` or `]`")?;
                 p.node(ExprKind::List(items), span.to(end))
             }),
-            Tok::LBrace => Err(unsupported(span, "map and message literals are not supported")
-                .help("criteria read facts; build lists with `[...]`")),
+            Tok::LBrace => Err(
+                unsupported(span, "map and message literals are not supported")
+                    .help("criteria read facts; build lists with `[...]`"),
+            ),
             _ => {
                 self.pos -= 1;
                 Err(unexpected(&token, "an expression"))
@@ -545,7 +573,10 @@ mod tests {
         assert_eq!(round_trip("a ? b : c ? d : e"), "a ? b : c ? d : e");
         assert_eq!(round_trip("(a ? b : c) ? d : e"), "(a ? b : c) ? d : e");
         assert_eq!(round_trip("x in [1, 2, 3,]"), "x in [1, 2, 3]");
-        assert_eq!(round_trip("l.exists(c, c.role == 'x')"), r#"l.exists(c, c.role == "x")"#);
+        assert_eq!(
+            round_trip("l.exists(c, c.role == 'x')"),
+            r#"l.exists(c, c.role == "x")"#
+        );
         assert_eq!(round_trip("-9223372036854775808"), "-9223372036854775808");
         assert_eq!(round_trip("1.0 + 2.5e10"), "1.0 + 25000000000.0");
         assert_eq!(round_trip("a[0][1]"), "a[0][1]");

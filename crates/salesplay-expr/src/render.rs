@@ -55,12 +55,18 @@ pub fn render(snippet: &Snippet<'_>, origin: &str, source: &str) -> String {
         "{origin}:{line}:{column}: {}[{}]: {}",
         snippet.severity, snippet.code, snippet.message
     );
-    let line_start = source.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
+    let line_start = source
+        .get(..start)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |i| i + 1);
     let line_end = source
         .get(start..)
         .and_then(|s| s.find('\n'))
         .map_or(source.len(), |i| start + i);
-    let text = source.get(line_start..line_end).unwrap_or("").trim_end_matches('\r');
+    let text = source
+        .get(line_start..line_end)
+        .unwrap_or("")
+        .trim_end_matches('\r');
     let gutter = line.to_string().len();
     let pad = " ".repeat(gutter);
     let _ = writeln!(out, "{pad} |");
