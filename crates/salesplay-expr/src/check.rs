@@ -740,6 +740,14 @@ impl<'s> Checker<'s> {
                 .help("write `has(fact.path)` or `has(x.field)`"),
             );
         };
+        if let ExprKind::Ident(name) = &arg.kind
+            && self.lookup_local(name).is_none()
+            && let Some((slot, _)) = self.schema.lookup(name)
+        {
+            // An extension of CEL: a top-level fact may be tested by its bare name.
+            self.facts_read.push(slot.0);
+            return node(NodeKind::HasFact(slot.0), known(Type::Bool), span);
+        }
         let ExprKind::Select { operand, field } = &arg.kind else {
             return self.error(
                 Diagnostic::new(Code::MacroMisuse, arg.span, "the argument of `has` must be a field selection")

@@ -246,7 +246,7 @@ impl<'p> Explainer<'p> {
                     let culprit = match &result {
                         Err(Stop::Unknown) => item_result == Err(Stop::Unknown),
                         Err(Stop::Error(_)) => matches!(item_result, Err(Stop::Error(_))),
-                        Ok(_) if want == is_and => item_result != Ok(want),
+                        Ok(_) if want == is_and => item_result == Ok(!want),
                         Ok(_) => true,
                     };
                     if culprit {

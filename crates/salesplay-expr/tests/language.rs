@@ -1,0 +1,102 @@
+//! Every operator, function and macro of the language, driven by `data/cases.txt`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use salesplay_expr::{Stop, Value, compile};
+
+#[test]
+fn every_case_in_the_table() {
+    let schema = common::schema();
+    let facts = common::facts(&schema);
+    let table = include_str!("data/cases.txt");
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for (number, line) in table.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (expr, expected) = line
+            .rsplit_once(" => ")
+            .unwrap_or_else(|| panic!("line {}: no ` => `", number + 1));
+        ran += 1;
+        let program = match compile(expr, &schema) {
+            Ok(p) => p,
+            Err(e) => {
+                failures.push(format!(
+                    "line {}: `{expr}` does not compile: {e:?}",
+                    number + 1
+                ));
+                continue;
+            }
+        };
+        let actual = program.evaluate(&facts, common::now());
+        let ok = match expected {
+            "unknown" => actual == Err(Stop::Unknown),
+            e if e.starts_with("error: ") => match &actual {
+                Err(Stop::Error(err)) => err.kind.to_string() == e["error: ".len()..],
+                _ => false,
+            },
+            e => {
+                let want = compile(e, &schema)
+                    .unwrap_or_else(|d| {
+                        panic!(
+                            "line {}: expected `{e}` does not compile: {d:?}",
+                            number + 1
+                        )
+                    })
+                    .evaluate(&facts, common::now())
+                    .unwrap();
+                match (&actual, &want) {
+                    (Ok(Value::Number(a)), Value::Number(b)) => a == b,
+                    (Ok(a), b) => a == b,
+                    _ => false,
+                }
+            }
+        };
+        if !ok {
+            failures.push(format!(
+                "line {}: `{expr}` gave {actual:?}, expected {expected}",
+                number + 1
+            ));
+        }
+    }
+    assert!(ran >= 140, "only {ran} cases ran");
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn criteria_need_bool_results() {
+    let schema = common::schema();
+    let errors = salesplay_expr::compile_criterion("amount + 1.0", &schema).unwrap_err();
+    assert_eq!(errors[0].code, salesplay_expr::Code::NotBool);
+}
+
+#[test]
+fn constant_criteria_are_detected() {
+    let schema = common::schema();
+    assert!(compile("1 + 1 == 2", &schema).unwrap().is_constant());
+    assert!(!compile("count == 2", &schema).unwrap().is_constant());
+    assert!(
+        !compile("days_since(date(\"2026-01-01\")) > 3", &schema)
+            .unwrap()
+            .is_constant()
+    );
+    let facts: Vec<String> = compile("count > 1 && has(signed_on) && amount > 1.0", &schema)
+        .unwrap()
+        .facts_read()
+        .map(String::from)
+        .collect();
+    assert_eq!(facts, ["amount", "count", "signed_on"]);
+}
