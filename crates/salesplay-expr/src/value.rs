@@ -30,7 +30,7 @@ pub enum Value {
     Date(NaiveDate),
     /// An instant, years 0001 to 9999.
     Timestamp(DateTime<Utc>),
-    /// A span of time, within about ±10,000 years.
+    /// A span of time: a signed 64-bit count of nanoseconds (about ±292 years).
     Duration(TimeDelta),
     /// An enum value, by index.
     Enum(u32),
@@ -450,11 +450,9 @@ pub(crate) fn in_timestamp_range(t: DateTime<Utc>) -> bool {
     (1..=9999).contains(&t.year())
 }
 
-/// Largest duration magnitude CEL allows: 10,000 years of seconds.
-const MAX_DURATION_SECONDS: i64 = 315_576_000_000;
-
+/// CEL durations are a signed 64-bit count of nanoseconds: about ±292 years.
 pub(crate) fn in_duration_range(d: TimeDelta) -> bool {
-    d.num_seconds().abs() <= MAX_DURATION_SECONDS
+    d.num_nanoseconds().is_some()
 }
 
 /// Parses a CEL duration: an optional sign, then numbers with units `h`, `m`, `s`, `ms`,
@@ -508,7 +506,7 @@ pub(crate) fn parse_duration(s: &str) -> Option<TimeDelta> {
             nanos += i128::from(digit.to_digit(10)?) * scale;
         }
         total_nanos = total_nanos.checked_add(nanos)?;
-        if total_nanos > i128::from(MAX_DURATION_SECONDS) * 1_000_000_000 {
+        if total_nanos > i128::from(i64::MAX) {
             return None;
         }
         rest = after;
@@ -518,7 +516,7 @@ pub(crate) fn parse_duration(s: &str) -> Option<TimeDelta> {
     }
     let seconds = i64::try_from(total_nanos.div_euclid(1_000_000_000)).ok()?;
     let nanos = u32::try_from(total_nanos.rem_euclid(1_000_000_000)).ok()?;
-    TimeDelta::new(seconds, nanos)
+    TimeDelta::new(seconds, nanos).filter(|d| in_duration_range(*d))
 }
 
 /// Formats a timestamp as RFC 3339 in UTC with the shortest exact fraction.
