@@ -1,0 +1,329 @@
+//! Assessment: where an account stands in a playbook, what blocks it, which facts are
+//! missing and what to do next. Stateless: the facts and `now` are all it reads.
+
+use chrono::{DateTime, Utc};
+use salesplay_expr::{Facts, Status};
+use serde::Serialize;
+
+use crate::playbook::{Criterion, Playbook};
+
+/// The assessment of one account against a playbook.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assessment {
+    /// The playbook's id.
+    pub playbook: String,
+    /// The playbook's version.
+    pub version: u32,
+    /// The derived stage's id, or `None` when the account has not met the first stage's
+    /// entry criteria.
+    pub stage: Option<String>,
+    /// The stages the walk passed through, ending with the derived stage.
+    pub path: Vec<String>,
+    /// Ids of the criteria that keep the account where it is: the derived stage's exit
+    /// criteria that are not met, or, when all are met, the unmet entry criteria of its first
+    /// successor (of the first stage, when the account is in no stage).
+    pub blocked_by: Vec<String>,
+    /// Fact paths whose absence made a criterion on the walk unknown; sorted, unique.
+    pub missing_facts: Vec<String>,
+    /// Every stage's criteria, in order, whether on the walk or not.
+    pub stages: Vec<StageStatus>,
+    /// Plays whose condition holds and whose scope matches, highest priority first.
+    pub plays: Vec<PlayMatch>,
+    /// The derived stage's activities (ids).
+    pub activities: Vec<String>,
+    /// Whole days the account has been in its stage, when known (from a journey).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_in_stage: Option<i64>,
+    /// Whether the account has been in its stage longer than the stage's `max_days`.
+    pub stalled: bool,
+}
+
+/// The status of each criterion of one stage.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StageStatus {
+    /// The stage's id.
+    pub id: String,
+    /// Entry criteria.
+    pub entry: Vec<CriterionStatus>,
+    /// Exit criteria.
+    pub exit: Vec<CriterionStatus>,
+}
+
+/// One criterion's status, with why when it is not met.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CriterionStatus {
+    /// The criterion's id.
+    pub id: String,
+    /// `met`, `unmet`, `unknown` or `error`.
+    pub status: &'static str,
+    /// Why it is not met: one sentence per failing clause.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Absent facts that make it unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_facts: Vec<String>,
+}
+
+/// A play that applies.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlayMatch {
+    /// The play's id.
+    pub id: String,
+    /// Its priority.
+    pub priority: i32,
+}
+
+/// Where the walk through the stages ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Walk {
+    pub(crate) stage: Option<usize>,
+}
+
+fn all_met(criteria: &[Criterion], facts: &Facts, now: DateTime<Utc>) -> bool {
+    criteria
+        .iter()
+        .all(|c| c.program.check(facts, now) == Status::Met)
+}
+
+impl Playbook {
+    /// The derived stage of an account: the walk of the assessment without its report.
+    /// Allocates nothing; use it to place many accounts.
+    ///
+    /// Returns the stage's index, or `None` when the first stage's entry criteria are not met.
+    pub fn locate(&self, facts: &Facts, now: DateTime<Utc>) -> Option<usize> {
+        self.walk(facts, now, |_, _| {}).stage
+    }
+
+    /// Walks the stages as the design defines: start at the first stage, move on while the
+    /// current stage's exit criteria hold to the first successor whose guard and entry
+    /// criteria hold, never revisiting a stage. `visit(stage, entered)` sees each stage tried.
+    pub(crate) fn walk(
+        &self,
+        facts: &Facts,
+        now: DateTime<Utc>,
+        mut visit: impl FnMut(usize, bool),
+    ) -> Walk {
+        let Some(first) = self.stages.first() else {
+            return Walk { stage: None };
+        };
+        let entered = all_met(&first.entry, facts, now);
+        visit(0, entered);
+        if !entered {
+            return Walk { stage: None };
+        }
+        let mut current = 0usize;
+        // INVARIANT: a stage count fits in a u128 bitset chunked by 64; `seen` marks visits.
+        let mut seen_small: u128 = 1;
+        let mut seen_large: Vec<bool> = Vec::new();
+        let mut seen = |i: usize, mark: bool| -> bool {
+            if i < 128 {
+                let bit = 1u128 << i;
+                let was = seen_small & bit != 0;
+                if mark {
+                    seen_small |= bit;
+                }
+                was
+            } else {
+                if seen_large.is_empty() {
+                    seen_large = vec![false; self.stages.len()];
+                }
+                let was = seen_large.get(i).copied().unwrap_or(true);
+                if mark && let Some(s) = seen_large.get_mut(i) {
+                    *s = true;
+                }
+                was
+            }
+        };
+        while let Some(stage) = self.stages.get(current) {
+            if !all_met(&stage.exit, facts, now) {
+                break;
+            }
+            let mut moved = false;
+            for t in &stage.next {
+                if seen(t.to, false) {
+                    continue;
+                }
+                if let Some(guard) = &t.guard
+                    && guard.check(facts, now) != Status::Met
+                {
+                    continue;
+                }
+                let Some(next) = self.stages.get(t.to) else {
+                    continue;
+                };
+                let ok = all_met(&next.entry, facts, now);
+                visit(t.to, ok);
+                if ok {
+                    seen(t.to, true);
+                    current = t.to;
+                    moved = true;
+                    break;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        Walk {
+            stage: Some(current),
+        }
+    }
+
+    /// Assesses one account: per-stage criteria with explanations, the derived stage, what
+    /// blocks it, the missing facts, the matching plays and the stage's activities.
+    pub fn assess(&self, facts: &Facts, now: DateTime<Utc>) -> Assessment {
+        self.assess_since(facts, now, None)
+    }
+
+    /// [`Playbook::assess`] for an account known to have entered its current stage at
+    /// `entered_at`, so time in stage and stalling (`max_days`) are known and plays marked
+    /// `stalled: true` can match.
+    pub fn assess_since(
+        &self,
+        facts: &Facts,
+        now: DateTime<Utc>,
+        entered_at: Option<DateTime<Utc>>,
+    ) -> Assessment {
+        // Which stages the walk entered or tried.
+        let mut tried = vec![false; self.stages.len()];
+        let mut path = Vec::new();
+        let walk = self.walk(facts, now, |i, entered| {
+            if let Some(t) = tried.get_mut(i) {
+                *t = true;
+            }
+            if entered {
+                path.push(i);
+            }
+        });
+        let mut missing: Vec<String> = Vec::new();
+        let mut stages = Vec::with_capacity(self.stages.len());
+        for stage in &self.stages {
+            let on_path = path.contains(&stage.index);
+            let was_tried = tried.get(stage.index).copied().unwrap_or(false);
+            let entry = self.statuses(&stage.entry, facts, now, was_tried.then_some(&mut missing));
+            let exit = self.statuses(&stage.exit, facts, now, on_path.then_some(&mut missing));
+            stages.push(StageStatus {
+                id: stage.id.clone(),
+                entry,
+                exit,
+            });
+        }
+        missing.sort();
+        missing.dedup();
+        let blocked_by = match walk.stage {
+            None => unmet_ids(stages.first().map(|s| &s.entry)),
+            Some(i) => {
+                let exit = stages.get(i).map(|s| &s.exit);
+                let blocking = unmet_ids(exit);
+                if blocking.is_empty() {
+                    let successor = self
+                        .stages
+                        .get(i)
+                        .and_then(|s| s.next.first())
+                        .map(|t| t.to);
+                    unmet_ids(successor.and_then(|j| stages.get(j)).map(|s| &s.entry))
+                } else {
+                    blocking
+                }
+            }
+        };
+        let current = walk.stage.and_then(|i| self.stages.get(i));
+        let days_in_stage = entered_at.map(|t| now.signed_duration_since(t).num_days());
+        let stalled = match (current.and_then(|s| s.max_days), days_in_stage) {
+            (Some(max), Some(days)) => days > i64::from(max),
+            _ => false,
+        };
+        let mut plays: Vec<(usize, PlayMatch)> = Vec::new();
+        for (order, play) in self.plays.iter().enumerate() {
+            let in_scope = match (&play.stages, walk.stage) {
+                (None, _) => true,
+                (Some(scope), Some(i)) => scope.contains(&i),
+                (Some(_), None) => false,
+            };
+            if !in_scope || (play.stalled && !stalled) {
+                continue;
+            }
+            let holds = play
+                .when
+                .as_ref()
+                .is_none_or(|w| w.check(facts, now) == Status::Met);
+            if holds {
+                plays.push((
+                    order,
+                    PlayMatch {
+                        id: play.id.clone(),
+                        priority: play.priority,
+                    },
+                ));
+            }
+        }
+        plays.sort_by(|(oa, a), (ob, b)| b.priority.cmp(&a.priority).then(oa.cmp(ob)));
+        Assessment {
+            playbook: self.id.clone(),
+            version: self.version,
+            stage: current.map(|s| s.id.clone()),
+            path: path
+                .iter()
+                .filter_map(|&i| self.stages.get(i))
+                .map(|s| s.id.clone())
+                .collect(),
+            blocked_by,
+            missing_facts: missing,
+            stages,
+            plays: plays.into_iter().map(|(_, p)| p).collect(),
+            activities: current
+                .map(|s| s.activities.iter().map(|a| a.id.clone()).collect())
+                .unwrap_or_default(),
+            days_in_stage,
+            stalled,
+        }
+    }
+
+    fn statuses(
+        &self,
+        criteria: &[Criterion],
+        facts: &Facts,
+        now: DateTime<Utc>,
+        mut missing: Option<&mut Vec<String>>,
+    ) -> Vec<CriterionStatus> {
+        criteria
+            .iter()
+            .map(|c| {
+                let status = c.program.check(facts, now);
+                if status == Status::Met {
+                    return CriterionStatus {
+                        id: c.id.clone(),
+                        status: "met",
+                        reasons: Vec::new(),
+                        missing_facts: Vec::new(),
+                    };
+                }
+                let explanation = c.program.explain(facts, now);
+                if let Some(m) = missing.as_deref_mut() {
+                    m.extend(explanation.missing_facts.iter().cloned());
+                }
+                CriterionStatus {
+                    id: c.id.clone(),
+                    status: explanation.status.as_str(),
+                    reasons: explanation
+                        .reasons
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                    missing_facts: explanation.missing_facts,
+                }
+            })
+            .collect()
+    }
+}
+
+fn unmet_ids(criteria: Option<&Vec<CriterionStatus>>) -> Vec<String> {
+    criteria
+        .map(|cs| {
+            cs.iter()
+                .filter(|c| c.status != "met")
+                .map(|c| c.id.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}

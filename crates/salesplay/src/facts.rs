@@ -1,0 +1,87 @@
+//! Binding an account's facts to a playbook: from JSON, YAML or any `Serialize` value.
+
+use std::fmt;
+
+use salesplay_expr::{BindError, Facts};
+use serde::Serialize;
+
+use crate::playbook::Playbook;
+
+/// Facts that do not fit the playbook's declarations: every bad value, each naming its path.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct FactsError {
+    /// One entry per bad value.
+    pub errors: Vec<BindError>,
+}
+
+impl fmt::Display for FactsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+            if let Some(help) = &e.help {
+                write!(f, " ({help})")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FactsError {
+    fn single(path: &str, message: String) -> FactsError {
+        FactsError {
+            errors: vec![BindError {
+                path: path.to_string(),
+                message,
+                help: None,
+            }],
+        }
+    }
+}
+
+impl Playbook {
+    /// Binds a JSON document of facts to this playbook's declared facts. Undeclared keys are
+    /// ignored; absent and `null` facts are unknown; a value of the wrong type is an error
+    /// naming its path.
+    pub fn facts_from_json(&self, json: &serde_json::Value) -> Result<Facts, FactsError> {
+        Facts::from_json_with(&self.schema, json, self.fact_list_limit)
+            .map_err(|errors| FactsError { errors })
+    }
+
+    /// Binds facts given as YAML text.
+    pub fn facts_from_yaml(&self, yaml: &str) -> Result<Facts, FactsError> {
+        let json: serde_json::Value = serde_saphyr::from_str(yaml).map_err(|e| {
+            FactsError::single(
+                "",
+                format!("the facts are not valid YAML: {}", e.without_snippet()),
+            )
+        })?;
+        self.facts_from_json(&json)
+    }
+
+    /// Binds facts from any serializable value, such as a CRM's own account struct, without
+    /// going through JSON text.
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct Account { relationship: Relationship }
+    /// #[derive(serde::Serialize)]
+    /// struct Relationship { level: &'static str }
+    ///
+    /// let playbook = salesplay::Playbook::from_yaml_str(r#"
+    /// id: p
+    /// facts: { relationship.level: { enum: [acquainted, dating], ordered: true } }
+    /// stages: [{ id: only, entry: [{ id: dating, when: 'relationship.level >= "dating"' }] }]
+    /// "#).unwrap();
+    /// let facts = playbook.facts_from(&Account { relationship: Relationship { level: "dating" } }).unwrap();
+    /// let now = chrono::DateTime::UNIX_EPOCH;
+    /// assert_eq!(playbook.assess(&facts, now).stage.as_deref(), Some("only"));
+    /// ```
+    pub fn facts_from<T: Serialize + ?Sized>(&self, value: &T) -> Result<Facts, FactsError> {
+        let json = serde_json::to_value(value)
+            .map_err(|e| FactsError::single("", format!("the facts cannot be represented: {e}")))?;
+        self.facts_from_json(&json)
+    }
+}

@@ -1,0 +1,47 @@
+//! Sales playbooks as typed state machines.
+//!
+//! A playbook (YAML) declares typed facts, stages with entry and exit criteria in the
+//! criterion language ([`salesplay_expr`]), successor edges, activities and plays. Loading
+//! validates everything at once and reports each problem with its `file:line:col`; the result
+//! is an immutable [`Playbook`] that assesses accounts.
+//!
+//! ```
+//! use salesplay::Playbook;
+//! let playbook = Playbook::from_yaml_str(r#"
+//! id: demo
+//! facts:
+//!   relationship.level: { enum: [acquainted, dating, trusted], ordered: true }
+//!   requirements.written: bool
+//! stages:
+//!   - id: build_trust
+//!     exit: [{ id: dating, when: 'relationship.level >= "dating"' }]
+//!   - id: discover_needs
+//!     entry: [{ id: dating_again, when: 'relationship.level >= "dating"' }]
+//!     exit: [{ id: written, when: requirements.written }]
+//!   - id: present_value
+//!     entry: [{ id: written_again, when: requirements.written }]
+//! "#).unwrap();
+//! assert_eq!(playbook.stages()[1].id(), "discover_needs");
+//! ```
+#![warn(missing_docs)]
+
+mod assess;
+mod build;
+mod diagnostic;
+mod facts;
+mod gap;
+mod graph;
+mod limits;
+mod load;
+pub mod model;
+mod playbook;
+
+pub use assess::{Assessment, CriterionStatus, PlayMatch, StageStatus};
+pub use diagnostic::{CODES, Diagnostic, Severity};
+pub use facts::FactsError;
+pub use limits::Limits;
+pub use load::{LoadError, LoadOptions, Loaded, is_playbook_file, load_dir};
+pub use playbook::{
+    Activity, Criterion, Label, Play, Playbook, Policies, Policy, Stage, Transition,
+};
+pub use salesplay_expr as expr;
