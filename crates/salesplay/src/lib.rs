@@ -31,10 +31,12 @@ mod diagnostic;
 mod facts;
 mod gap;
 mod graph;
+pub mod journey;
 mod limits;
 mod load;
 pub mod model;
 mod playbook;
+pub mod portfolio;
 
 pub use assess::{Assessment, CriterionStatus, PlayMatch, StageStatus};
 pub use diagnostic::{CODES, Diagnostic, Severity};

@@ -1,0 +1,1 @@
+//! Journeys: an account's recorded path through one playbook version (being written).

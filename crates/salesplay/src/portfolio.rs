@@ -1,0 +1,1 @@
+//! Portfolios: many accounts at once, as a funnel (being written).
