@@ -21,7 +21,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     schema.declare(
         "contacts",
         Type::list_of_records([
-            ("role", Type::enumeration(["gatekeeper", "decision_maker", "purchaser", "user", "influencer"], false)),
+            (
+                "role",
+                Type::enumeration(
+                    [
+                        "gatekeeper",
+                        "decision_maker",
+                        "purchaser",
+                        "user",
+                        "influencer",
+                    ],
+                    false,
+                ),
+            ),
             ("level", level),
         ]),
     )?;
@@ -49,7 +61,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
     )
     .map_err(|e| format!("{e:?}"))?;
-    let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).single().ok_or("bad time")?;
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 22, 9, 0, 0)
+        .single()
+        .ok_or("bad time")?;
 
     let explanation = criterion.explain(&facts, now);
     println!("criterion: {source}");

@@ -40,6 +40,8 @@ pub(crate) struct Checker<'s> {
     scopes: Vec<(String, Ty)>,
     pub(crate) errors: Vec<Diagnostic>,
     pub(crate) facts_read: Vec<u32>,
+    /// Whether the expression reads `now` (directly or through `days_since`).
+    pub(crate) reads_now: bool,
 }
 
 fn known(ty: Type) -> Ty {
@@ -86,6 +88,7 @@ impl<'s> Checker<'s> {
             scopes: Vec::new(),
             errors: Vec::new(),
             facts_read: Vec::new(),
+            reads_now: false,
         }
     }
 
@@ -117,7 +120,7 @@ impl<'s> Checker<'s> {
                 function,
                 function_span,
                 args,
-            } => self.check_call(target.as_deref(), function, *function_span, args, span),
+            } => self.check_call(target.as_deref(), function, function_span.0, args, span),
             ExprKind::List(items) => self.check_list(items, span),
             ExprKind::Unary { op, operand } => self.check_unary(*op, operand, span),
             ExprKind::Binary { op, lhs, rhs } => self.check_binary(*op, lhs, rhs, span),
@@ -222,6 +225,7 @@ impl<'s> Checker<'s> {
                 return node(NodeKind::Local(depth), ty, span);
             }
             if name == "now" {
+                self.reads_now = true;
                 return node(NodeKind::Now, known(Type::Timestamp), span);
             }
         }
@@ -636,6 +640,10 @@ impl<'s> Checker<'s> {
         if !ok {
             return self.mismatch(op, lhs, rhs, &l.ty, &r.ty, span);
         }
+        // An exact int constant compared with a number compares as a number: same result,
+        // and evaluation skips the mixed-type path.
+        let (l_ty, r_ty) = (l.ty.clone(), r.ty.clone());
+        let (l, r) = (as_number_if_exact(l, &r_ty), as_number_if_exact(r, &l_ty));
         node(
             NodeKind::Cmp(cmp, Box::new(l), Box::new(r)),
             known(Type::Bool),
@@ -958,6 +966,9 @@ impl<'s> Checker<'s> {
             ) => Some((Some(Func::ToString), T::String)),
             _ => None,
         };
+        if function == "days_since" {
+            self.reads_now = true;
+        }
         let Some((func, ty)) = resolved else {
             return self.bad_call(function, function_span, method, &nodes, span);
         };
@@ -1076,6 +1087,23 @@ impl<'s> Checker<'s> {
             arg_types.join(", ")
         );
         self.error(Diagnostic::new(Code::TypeMismatch, span, message).help_opt(style_note.or(help)))
+    }
+}
+
+/// `node` as a number constant when it is an int constant exactly representable as a double
+/// and the other side is a number.
+fn as_number_if_exact(node: Node, other: &Ty) -> Node {
+    match (&node.kind, other) {
+        (NodeKind::Const(Value::Int(i)), Ty::Known(Type::Number))
+            if i.unsigned_abs() <= 1 << 53 =>
+        {
+            Node {
+                kind: NodeKind::Const(Value::Number(*i as f64)),
+                ty: known(Type::Number),
+                span: node.span,
+            }
+        }
+        _ => node,
     }
 }
 

@@ -517,6 +517,18 @@ pub(crate) fn order(l: &Value, r: &Value) -> Option<Ordering> {
     }
 }
 
+#[inline(always)]
+fn ordered(op: Cmp, ordering: Option<Ordering>) -> bool {
+    match op {
+        Cmp::Eq => ordering == Some(Ordering::Equal),
+        Cmp::Ne => ordering != Some(Ordering::Equal),
+        Cmp::Lt => ordering == Some(Ordering::Less),
+        Cmp::Le => matches!(ordering, Some(Ordering::Less | Ordering::Equal)),
+        Cmp::Gt => ordering == Some(Ordering::Greater),
+        Cmp::Ge => matches!(ordering, Some(Ordering::Greater | Ordering::Equal)),
+    }
+}
+
 /// CEL equality: numbers compare across int and double; lists and records element-wise.
 pub(crate) fn equal(l: &Value, r: &Value) -> bool {
     match (l, r) {
@@ -528,7 +540,18 @@ pub(crate) fn equal(l: &Value, r: &Value) -> bool {
     }
 }
 
+#[inline]
 pub(crate) fn compare(op: Cmp, l: &Value, r: &Value) -> bool {
+    // The common cases first, without the generic ordering.
+    match (l, r) {
+        (Value::Number(a), Value::Number(b)) => return ordered(op, a.partial_cmp(b)),
+        (Value::Int(a), Value::Int(b)) => return ordered(op, Some(a.cmp(b))),
+        (Value::Enum(a), Value::Enum(b)) => return ordered(op, Some(a.cmp(b))),
+        (Value::String(a), Value::String(b)) if matches!(op, Cmp::Eq | Cmp::Ne) => {
+            return (a == b) == (op == Cmp::Eq);
+        }
+        _ => {}
+    }
     match op {
         Cmp::Eq => equal(l, r),
         Cmp::Ne => !equal(l, r),
@@ -649,4 +672,15 @@ fn format_double_plain(x: f64) -> String {
     } else {
         format!("{x}")
     }
+}
+
+/// The outcome of a boolean evaluation, in one byte. The fast path of [`crate::Program::check`]
+/// computes it without building values; an `Error` is re-run on the full evaluator to learn
+/// which error it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Truth {
+    False,
+    True,
+    Unknown,
+    Error,
 }

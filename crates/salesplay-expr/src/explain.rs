@@ -368,10 +368,22 @@ impl<'p> Explainer<'p> {
             Err(Stop::Error(e)) => Detail::Error {
                 message: e.kind.to_string(),
             },
-            Ok(actual) => self.comparison(node, env).unwrap_or(Detail::Value {
-                subject: clause.clone(),
-                actual: actual.to_string(),
-            }),
+            Ok(actual) => match &node.kind {
+                // `has(x)` that fails: say the fact is absent, not that `has(x)` is false.
+                NodeKind::HasFact(_) | NodeKind::HasField(..) if !*actual => Detail::Value {
+                    subject: clause
+                        .strip_prefix("has(")
+                        .and_then(|c| c.strip_suffix(')'))
+                        .unwrap_or(&clause)
+                        .trim()
+                        .to_string(),
+                    actual: "absent".to_string(),
+                },
+                _ => self.comparison(node, env).unwrap_or(Detail::Value {
+                    subject: clause.clone(),
+                    actual: actual.to_string(),
+                }),
+            },
         };
         Reason {
             clause,

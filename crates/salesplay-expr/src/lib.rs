@@ -46,6 +46,7 @@ mod check;
 mod diagnostic;
 mod eval;
 mod explain;
+mod fast;
 mod lexer;
 mod parser;
 mod program;
@@ -67,7 +68,7 @@ pub use span::Span;
 pub use types::{EnumType, FactDecl, RecordType, Schema, SchemaError, Slot, Type};
 pub use value::{BindError, Facts, Value};
 
-use program::{Node, NodeKind};
+use program::{Node, Ty};
 
 /// The status of a criterion for one account.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,13 +96,24 @@ impl Status {
 }
 
 /// A checked, compiled expression, ready to evaluate many times. Immutable, `Send + Sync`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Program {
     root: Node,
+    /// The root compiled to closures, when the result is a `bool`.
+    fast: Option<fast::BoolFn>,
     source: Arc<str>,
     /// Slots this program reads, with their paths, sorted by slot.
     facts: Vec<(u32, Arc<str>)>,
     reads_now: bool,
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("source", &self.source)
+            .field("result_type", &self.result_type())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Parses and checks `source` against `schema` with the default [`Limits`]; the result may
@@ -177,27 +189,15 @@ fn build(
         .into_iter()
         .filter_map(|slot| Some((slot, Arc::from(schema.fact(Slot(slot))?.path.as_str()))))
         .collect();
-    let reads_now = reads_now(&root);
+    let reads_now = checker.reads_now;
+    let fast = (root.ty == Ty::Known(Type::Bool)).then(|| fast::compile(&root));
     Ok(Program {
         root,
+        fast,
         source: Arc::from(source),
         facts,
         reads_now,
     })
-}
-
-fn reads_now(root: &Node) -> bool {
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
-        if matches!(
-            node.kind,
-            NodeKind::Now | NodeKind::Call(program::Func::DaysSince, _)
-        ) {
-            return true;
-        }
-        stack.extend(node.children());
-    }
-    false
 }
 
 impl Program {
@@ -249,14 +249,27 @@ impl Program {
             now,
             scope: None,
         };
-        match eval::as_bool(
-            &eval::eval(&self.root, &env, &mut eval::NoTrace),
-            self.root.span,
-        ) {
-            Ok(true) => Status::Met,
-            Ok(false) => Status::Unmet,
-            Err(Stop::Unknown) => Status::Unknown,
-            Err(Stop::Error(e)) => Status::Error(e),
+        let truth = match &self.fast {
+            Some(fast) => fast(&env),
+            // Not a criterion: the result is not a bool.
+            None => eval::Truth::Error,
+        };
+        match truth {
+            eval::Truth::True => Status::Met,
+            eval::Truth::False => Status::Unmet,
+            eval::Truth::Unknown => Status::Unknown,
+            eval::Truth::Error => {
+                // Rare: run the full evaluator to learn which error it was.
+                match eval::as_bool(
+                    &eval::eval(&self.root, &env, &mut eval::NoTrace),
+                    self.root.span,
+                ) {
+                    Err(Stop::Error(e)) => Status::Error(e),
+                    Err(Stop::Unknown) => Status::Unknown,
+                    Ok(true) => Status::Met,
+                    Ok(false) => Status::Unmet,
+                }
+            }
         }
     }
 
@@ -271,7 +284,6 @@ impl Program {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use program::Ty;
 
     fn assert_send_sync<T: Send + Sync>() {}
 

@@ -77,6 +77,7 @@ pub fn parse_with(source: &str, limits: &Limits) -> Result<Expr, Vec<Diagnostic>
     let mut errors = Vec::new();
     let tokens = lex(source, &mut errors);
     let mut parser = Parser {
+        src: source,
         tokens,
         pos: 0,
         depth: 0,
@@ -116,34 +117,43 @@ fn check_height(expr: &Expr, limits: &Limits) -> Result<(), Vec<Diagnostic>> {
         if depth > limits.max_depth {
             return Err(vec![too_deep(node.span, limits)]);
         }
-        for child in children(node) {
-            stack.push((child, depth + 1));
+        let next = depth + 1;
+        match &node.kind {
+            ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Double(_)
+            | ExprKind::String(_)
+            | ExprKind::Ident(_) => {}
+            ExprKind::Select { operand, .. } | ExprKind::Unary { operand, .. } => {
+                stack.push((operand, next));
+            }
+            ExprKind::Index { operand, index } => {
+                stack.push((operand, next));
+                stack.push((index, next));
+            }
+            ExprKind::Call { target, args, .. } => {
+                stack.extend(target.iter().map(|t| (&**t, next)));
+                stack.extend(args.iter().map(|a| (a, next)));
+            }
+            ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => {
+                stack.extend(items.iter().map(|i| (i, next)));
+            }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                stack.push((lhs, next));
+                stack.push((rhs, next));
+            }
+            ExprKind::Conditional {
+                cond,
+                then,
+                otherwise,
+            } => {
+                stack.push((cond, next));
+                stack.push((then, next));
+                stack.push((otherwise, next));
+            }
         }
     }
     Ok(())
-}
-
-/// The direct children of a node.
-pub(crate) fn children(expr: &Expr) -> Vec<&Expr> {
-    match &expr.kind {
-        ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Double(_)
-        | ExprKind::String(_)
-        | ExprKind::Ident(_) => Vec::new(),
-        ExprKind::Select { operand, .. } | ExprKind::Unary { operand, .. } => vec![operand],
-        ExprKind::Index { operand, index } => vec![operand, index],
-        ExprKind::Call { target, args, .. } => target.iter().map(|t| &**t).chain(args).collect(),
-        ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => {
-            items.iter().collect()
-        }
-        ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-        ExprKind::Conditional {
-            cond,
-            then,
-            otherwise,
-        } => vec![cond, then, otherwise],
-    }
 }
 
 fn too_deep(span: Span, limits: &Limits) -> Diagnostic {
@@ -172,6 +182,7 @@ fn unexpected(token: &Token, expected: &str) -> Diagnostic {
 }
 
 struct Parser<'l> {
+    src: &'l str,
     tokens: Vec<Token>,
     pos: usize,
     depth: usize,
@@ -361,10 +372,11 @@ impl Parser<'_> {
         loop {
             if self.eat(&Tok::Dot) {
                 let token = self.bump();
-                let Tok::Ident(name) = token.tok else {
+                if token.tok != Tok::Ident {
                     self.pos -= 1;
                     return Err(unexpected(self.peek(), "a field or method name after `.`"));
-                };
+                }
+                let name = token.span.slice(self.src).to_string();
                 check_reserved(&name, token.span)?;
                 if self.peek().tok == Tok::LParen {
                     let (args, end) = self.arguments()?;
@@ -373,7 +385,7 @@ impl Parser<'_> {
                         ExprKind::Call {
                             target: Some(Box::new(expr)),
                             function: name,
-                            function_span: token.span,
+                            function_span: crate::ast::NameSpan(token.span),
                             args,
                         },
                         span,
@@ -442,7 +454,8 @@ impl Parser<'_> {
             }
             Tok::Null => Err(unsupported(span, "`null` is not supported")
                 .help("an absent fact is unknown; test for presence with `has(fact.path)`")),
-            Tok::Ident(name) => {
+            Tok::Ident => {
+                let name = span.slice(self.src).to_string();
                 check_reserved(&name, span)?;
                 if self.peek().tok == Tok::LParen {
                     let (args, end) = self.arguments()?;
@@ -450,7 +463,7 @@ impl Parser<'_> {
                         ExprKind::Call {
                             target: None,
                             function: name,
-                            function_span: span,
+                            function_span: crate::ast::NameSpan(span),
                             args,
                         },
                         span.to(end),

@@ -125,39 +125,3 @@ pub(crate) enum NodeKind {
     },
     List(Vec<Node>),
 }
-
-impl Node {
-    pub(crate) fn children(&self) -> Vec<&Node> {
-        match &self.kind {
-            NodeKind::Const(_)
-            | NodeKind::Fact(_)
-            | NodeKind::Local(_)
-            | NodeKind::Now
-            | NodeKind::HasFact(_) => Vec::new(),
-            NodeKind::Field(n, _)
-            | NodeKind::Not(n)
-            | NodeKind::Neg(n)
-            | NodeKind::Size(n)
-            | NodeKind::HasField(n, _) => vec![n],
-            NodeKind::Index(a, b)
-            | NodeKind::Arith(_, a, b)
-            | NodeKind::Cmp(_, a, b)
-            | NodeKind::In(a, b) => vec![a, b],
-            NodeKind::And(items)
-            | NodeKind::Or(items)
-            | NodeKind::Call(_, items)
-            | NodeKind::List(items) => items.iter().collect(),
-            NodeKind::Cond(a, b, c) => vec![a, b, c],
-            NodeKind::Comprehension {
-                range,
-                body,
-                transform,
-                ..
-            } => {
-                let mut out: Vec<&Node> = vec![range, body];
-                out.extend(transform.as_deref());
-                out
-            }
-        }
-    }
-}

@@ -130,3 +130,15 @@ fn met_criteria_have_no_reasons() {
     assert_eq!(status, Status::Met);
     assert!(reasons.is_empty() && missing.is_empty());
 }
+
+#[test]
+fn absent_facts_tested_with_has_are_named() {
+    let schema = common::schema();
+    let facts = Facts::from_json(&schema, &serde_json::json!({})).unwrap();
+    let (status, reasons, _) = explain("has(signed_on) && has(missing.num)", &facts);
+    assert_eq!(status, Status::Unmet);
+    assert_eq!(
+        reasons,
+        ["`signed_on` is absent", "`missing.num` is absent"]
+    );
+}

@@ -37,6 +37,23 @@ fn every_case_in_the_table() {
             }
         };
         let actual = program.evaluate(&facts, common::now());
+        // The fast boolean path must agree with the full evaluator.
+        let fast = program.check(&facts, common::now());
+        let slow = match &actual {
+            Ok(Value::Bool(true)) => Some(salesplay_expr::Status::Met),
+            Ok(Value::Bool(false)) => Some(salesplay_expr::Status::Unmet),
+            Err(Stop::Unknown) => Some(salesplay_expr::Status::Unknown),
+            Err(Stop::Error(e)) => Some(salesplay_expr::Status::Error(e.clone())),
+            Ok(_) => None,
+        };
+        if let Some(slow) = slow
+            && slow != fast
+        {
+            failures.push(format!(
+                "line {}: `{expr}`: check() gave {fast:?}, evaluate() {slow:?}",
+                number + 1
+            ));
+        }
         let ok = match expected {
             "unknown" => actual == Err(Stop::Unknown),
             e if e.starts_with("error: ") => match &actual {
