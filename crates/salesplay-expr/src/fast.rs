@@ -151,11 +151,7 @@ fn compile_macro(kind: Macro, read: ReadFn, list_fact: Option<u32>, body: BoolFn
                 (Macro::ExistsOne, Truth::True) => count += 1,
                 (Macro::ExistsOne, Truth::Unknown | Truth::Error) => return t,
                 (_, Truth::Unknown) => pending = Truth::Unknown,
-                (_, Truth::Error) => {
-                    if pending == Truth::True {
-                        pending = Truth::Error;
-                    }
-                }
+                (_, Truth::Error) if pending == Truth::True => pending = Truth::Error,
                 _ => {}
             }
         }
