@@ -41,9 +41,11 @@ pub mod portfolio;
 pub use assess::{Assessment, CriterionStatus, PlayMatch, StageStatus};
 pub use diagnostic::{CODES, Diagnostic, Severity};
 pub use facts::FactsError;
+pub use journey::{Journey, JourneyError, Move, MoveError, MoveKind, Note};
 pub use limits::Limits;
 pub use load::{LoadError, LoadOptions, Loaded, is_playbook_file, load_dir};
 pub use playbook::{
     Activity, Criterion, Label, Play, Playbook, Policies, Policy, Stage, Transition,
 };
+pub use portfolio::{Funnel, FunnelReport, Portfolio};
 pub use salesplay_expr as expr;
