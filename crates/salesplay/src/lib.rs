@@ -37,6 +37,7 @@ mod load;
 pub mod model;
 mod playbook;
 pub mod portfolio;
+pub mod testing;
 
 pub use assess::{Assessment, CriterionStatus, PlayMatch, StageStatus};
 pub use diagnostic::{CODES, Diagnostic, Severity};
