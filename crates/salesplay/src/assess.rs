@@ -109,7 +109,13 @@ impl Playbook {
         let entered = all_met(&first.entry, facts, now);
         visit(0, entered);
         if !entered {
-            return Walk { stage: None };
+            return match self.anywhere_stage(facts, now) {
+                Some(anywhere) => {
+                    visit(anywhere, true);
+                    Walk { stage: Some(anywhere) }
+                }
+                None => Walk { stage: None },
+            };
         }
         let mut current = 0usize;
         // INVARIANT: a stage count fits in a u128 bitset chunked by 64; `seen` marks visits.
@@ -169,6 +175,15 @@ impl Playbook {
         }
     }
 
+    /// The first stage enterable from anywhere whose entry criteria (at least one) all hold.
+    fn anywhere_stage(&self, facts: &Facts, now: DateTime<Utc>) -> Option<usize> {
+        self.stages
+            .iter()
+            .filter(|s| s.from_anywhere && !s.entry.is_empty())
+            .find(|s| all_met(&s.entry, facts, now))
+            .map(|s| s.index)
+    }
+
     /// Assesses one account: per-stage criteria with explanations, the derived stage, what
     /// blocks it, the missing facts, the matching plays and the stage's activities.
     pub fn assess(&self, facts: &Facts, now: DateTime<Utc>) -> Assessment {
@@ -207,6 +222,16 @@ impl Playbook {
                 entry,
                 exit,
             });
+        }
+        // Guards out of the derived stage that are unknown also keep the account from moving.
+        if let Some(stage) = walk.stage.and_then(|i| self.stages.get(i))
+            && all_met(&stage.exit, facts, now)
+        {
+            for guard in stage.next.iter().filter_map(|t| t.guard.as_ref()) {
+                if guard.check(facts, now) == Status::Unknown {
+                    missing.extend(guard.explain(facts, now).missing_facts);
+                }
+            }
         }
         missing.sort();
         missing.dedup();

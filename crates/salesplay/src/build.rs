@@ -14,7 +14,12 @@ use crate::{gap, graph};
 
 /// Byte range of a spanned node in the file.
 pub(crate) fn at<T>(spanned: &Spanned<T>) -> (usize, usize) {
-    let span = spanned.referenced.span();
+    at_location(&spanned.referenced)
+}
+
+/// Byte range of a location in the file.
+pub(crate) fn at_location(location: &serde_saphyr::Location) -> (usize, usize) {
+    let span = location.span();
     let start = span
         .byte_offset()
         .and_then(|o| usize::try_from(o).ok())
@@ -150,6 +155,8 @@ struct Builder<'r, 's> {
     /// Criterion ids → where first declared.
     criterion_ids: HashMap<&'r str, (usize, usize)>,
     facts_read: BTreeSet<String>,
+    /// Facts whose type failed to resolve: criteria naming them are not blamed again.
+    failed_facts: Vec<String>,
 }
 
 pub(crate) fn build(
@@ -165,6 +172,7 @@ pub(crate) fn build(
         labels: Vec::new(),
         criterion_ids: HashMap::new(),
         facts_read: BTreeSet::new(),
+        failed_facts: Vec::new(),
     };
     let playbook = builder.run();
     let mut diagnostics = builder.sink.diagnostics;
@@ -255,7 +263,10 @@ impl<'r, 's> Builder<'r, 's> {
         let criteria: usize = raw
             .stages
             .iter()
-            .map(|s| s.entry.len() + s.exit.len())
+            .map(|s| {
+                let guards = s.next.iter().flatten().filter(|e| e.value.when.is_some()).count();
+                s.entry.len() + s.exit.len() + guards
+            })
             .sum::<usize>()
             + raw.plays.len();
         if criteria > self.limits.max_criteria {
@@ -306,6 +317,7 @@ impl<'r, 's> Builder<'r, 's> {
                 Ok(t) => t,
                 Err((message, help)) => {
                     self.sink.error("E1004", at(ty), message, help);
+                    self.failed_facts.push(path.value.clone());
                     continue;
                 }
             };
@@ -317,6 +329,7 @@ impl<'r, 's> Builder<'r, 's> {
                 });
             }
             if let Err(e) = self.schema.declare(&path.value, resolved) {
+                self.failed_facts.push(path.value.clone());
                 let help = match &e {
                     SchemaError::Nested { .. } => {
                         Some("a fact is either a value or a group of facts, not both".to_string())
@@ -433,19 +446,26 @@ impl<'r, 's> Builder<'r, 's> {
             Err(errors) => {
                 let (scalar_start, _) = at(when);
                 for e in errors {
+                    // A fact whose declaration already failed is not reported again here.
+                    let echo = self
+                        .failed_facts
+                        .iter()
+                        .any(|f| e.message.contains(&format!("`{f}")));
+                    if echo {
+                        continue;
+                    }
                     let source = self.sink.source();
-                    let start =
-                        map_offset(source, scalar_start, &when.value, e.span.start as usize);
+                    let start = map_offset(source, scalar_start, &when.value, e.span.start as usize);
                     let end = if e.span.is_empty() {
                         start
                     } else {
                         // Map the last character, then step past it.
-                        let last = map_offset(
-                            source,
-                            scalar_start,
-                            &when.value,
-                            (e.span.end as usize).saturating_sub(1),
-                        );
+                        let last_char = when
+                            .value
+                            .get(..e.span.end as usize)
+                            .and_then(|t| t.char_indices().last())
+                            .map_or(0, |(i, _)| i);
+                        let last = map_offset(source, scalar_start, &when.value, last_char);
                         last + source
                             .get(last..)
                             .and_then(|s| s.chars().next())
@@ -520,7 +540,9 @@ impl<'r, 's> Builder<'r, 's> {
         let mut activities = Vec::with_capacity(rs.activities.len());
         let mut activity_ids = HashMap::new();
         for a in &rs.activities {
-            if activity_ids.insert(a.id.value.as_str(), ()).is_some() {
+            if a.id.value.trim().is_empty() {
+                self.sink.error("E1006", at(&a.id), "an activity id is empty", None);
+            } else if activity_ids.insert(a.id.value.as_str(), ()).is_some() {
                 self.sink.error(
                     "E1013",
                     at(&a.id),
@@ -581,20 +603,25 @@ impl<'r, 's> Builder<'r, 's> {
                             at: at(edge),
                         });
                     }
-                    let guard = match &edge.value.when {
-                        Some(when) => match self.compile(when, true) {
-                            Some(p) => Some(p),
-                            None => continue,
-                        },
-                        None => None,
-                    };
-                    match stage_index.get(&edge.value.to) {
-                        Some(&to) => out.push(Transition {
+                    // Check the guard and the target both, so both problems are reported.
+                    let guard = edge.value.when.as_ref().map(|w| self.compile(w, true));
+                    let target_at = edge.value.to_location.as_ref().map_or_else(|| at(edge), at_location);
+                    let target = stage_index.get(&edge.value.to).copied();
+                    if target.is_none() {
+                        self.unknown_stage(&edge.value.to, target_at, stage_index);
+                    }
+                    match (target, guard) {
+                        (Some(to), None) => out.push(Transition {
                             to,
-                            guard,
+                            guard: None,
                             label: edge.value.label.clone(),
                         }),
-                        None => self.unknown_stage(&edge.value.to, at(edge), stage_index),
+                        (Some(to), Some(Some(guard))) => out.push(Transition {
+                            to,
+                            guard: Some(guard),
+                            label: edge.value.label.clone(),
+                        }),
+                        _ => {}
                     }
                 }
                 out
@@ -625,7 +652,9 @@ impl<'r, 's> Builder<'r, 's> {
         let mut first_at: HashMap<&str, (usize, usize)> = HashMap::new();
         for rp in &raw.plays {
             let id = rp.id.value.as_str();
-            if let Some(first) = first_at.get(id) {
+            if id.trim().is_empty() {
+                self.sink.error("E1006", at(&rp.id), "a play id is empty", None);
+            } else if let Some(first) = first_at.get(id) {
                 let (line, _) = salesplay_expr::line_col(self.sink.source(), first.0);
                 self.sink.error(
                     "E1012",
@@ -644,13 +673,8 @@ impl<'r, 's> Builder<'r, 's> {
                     at: at(label),
                 });
             }
-            let when = match &rp.when {
-                Some(w) => match self.compile(w, true) {
-                    Some(p) => Some(p),
-                    None => continue,
-                },
-                None => None,
-            };
+            // The condition and the scope are both checked, so both problems are reported.
+            let when = rp.when.as_ref().map(|w| self.compile(w, true));
             let stages = rp.stages.as_ref().map(|ids| {
                 let mut out = Vec::with_capacity(ids.len());
                 for sid in ids {
@@ -661,6 +685,11 @@ impl<'r, 's> Builder<'r, 's> {
                 }
                 out
             });
+            let when = match when {
+                Some(Some(p)) => Some(p),
+                Some(None) => continue,
+                None => None,
+            };
             plays.push(Play {
                 id: id.to_string(),
                 label: rp

@@ -26,8 +26,8 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// A playbook that did not load: every error and warning found, with the source to render
-/// them against.
+/// A playbook that did not load: every error found (and the warnings found on the way; lints
+/// that need a valid playbook do not run), with the source to render them against.
 #[derive(Debug, thiserror::Error)]
 pub struct LoadError {
     /// Where the playbook came from (a path, or a name given by the caller).
@@ -130,7 +130,7 @@ impl Playbook {
         };
         let raw: RawPlaybook = match serde_saphyr::from_str_with_options(text, yaml_options) {
             Ok(raw) => raw,
-            Err(e) => return Err(fail(vec![yaml_error(&e, source, bom)])),
+            Err(e) => return Err(fail(vec![yaml_error(&e, source, bom, limits)])),
         };
         // Spans from the YAML parser are relative to `text`; re-base them past a BOM.
         let (playbook, mut diagnostics) = if bom == 0 {
@@ -243,28 +243,6 @@ pub fn load_dir(
         .collect())
 }
 
-/// Rewrites the YAML layer's Rust-flavoured wording into an author's terms.
-fn plain_words(message: &str) -> String {
-    let mut out = match message.find("; use Option<") {
-        Some(i) => message.get(..i).unwrap_or(message).to_string(),
-        None => message.to_string(),
-    };
-    for (from, to) in [
-        (
-            "cannot deserialize null into string",
-            "expected text here, found nothing",
-        ),
-        ("invalid type: ", "wrong kind of value: "),
-        ("missing field", "missing key"),
-        ("a span-aware newtype wrapper", "a value"),
-        ("invalid u32", "expected a whole number of 0 or more"),
-        ("invalid f64", "expected a number"),
-    ] {
-        out = out.replace(from, to);
-    }
-    out
-}
-
 fn shift(mut d: Diagnostic, by: usize, source: &str) -> Diagnostic {
     d.start += by;
     d.end += by;
@@ -274,25 +252,19 @@ fn shift(mut d: Diagnostic, by: usize, source: &str) -> Diagnostic {
     d
 }
 
-/// Turns a YAML or shape error into a diagnostic, with "did you mean" for unknown keys.
-fn yaml_error(error: &serde_saphyr::Error, source: &str, bom: usize) -> Diagnostic {
+/// Turns a YAML or shape error into a diagnostic, with "did you mean" for unknown keys and
+/// the YAML layer's wording translated into an author's terms.
+fn yaml_error(error: &serde_saphyr::Error, source: &str, bom: usize, limits: &Limits) -> Diagnostic {
     let full = error.without_snippet().to_string();
-    let message = match full.rfind(" at line ") {
+    let message = match full.find(" at line ") {
         Some(i) => full.get(..i).unwrap_or(&full).to_string(),
         None => full.clone(),
     };
-    let message = message
-        .strip_prefix("error: ")
-        .map(str::to_string)
-        .unwrap_or(message);
-    let message = plain_words(&message);
-    let start = error
-        .location()
-        .and_then(|l| l.span().byte_offset())
-        .and_then(|o| usize::try_from(o).ok())
-        .map_or(0, |o| o + bom);
+    let message = message.strip_prefix("error: ").unwrap_or(&message).to_string();
+    let text = source.get(bom..).unwrap_or(source);
+    let start = error_offset(error, text).map_or(0, |o| o + bom);
     let sink = Sink::new(source);
-    let (code, message, help) = if let Some(rest) = message.strip_prefix("unknown field `") {
+    let (code, message, help, len) = if let Some(rest) = message.strip_prefix("unknown field `") {
         let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let options: Vec<&str> = expected
             .trim_start_matches(", expected one of ")
@@ -303,24 +275,180 @@ fn yaml_error(error: &serde_saphyr::Error, source: &str, bom: usize) -> Diagnost
             .collect();
         let help = match salesplay_expr::did_you_mean(key, options.iter().copied()) {
             Some(m) => format!("did you mean `{m}`?"),
+            None if key.contains(' ') || key.contains('(') => {
+                "this looks like part of a criterion: quote the criterion inside `{ ... }`, such as `when: 'a, b'`".to_string()
+            }
             None => format!("the keys allowed here are: {}", options.join(", ")),
         };
-        ("E1002", format!("unknown key `{key}`"), Some(help))
-    } else if message.contains("budget") {
-        (
-            "E1003",
-            format!("the YAML is over a size limit: {message}"),
-            Some("the file nests too deeply, has too many nodes, or expands too many aliases; raise the limits in `Limits` if this is intended".to_string()),
-        )
+        ("E1002", format!("unknown key `{key}`"), Some(help), key.len())
+    } else if let Some(rest) = message.strip_prefix("budget breached: ") {
+        let (message, help) = budget_message(rest, limits);
+        ("E1003", message, Some(help), 0)
     } else {
-        ("E1001", message, None)
+        let (message, help) = plain_words(&message);
+        let help = help.or_else(|| when_hint(line_at(source, start), &message));
+        ("E1001", message, help, 0)
     };
-    let key_len = if code == "E1002" {
-        source.get(start..).map_or(0, |s| s.find(':').unwrap_or(0))
-    } else {
-        0
-    };
-    let mut diagnostic = sink.make(Severity::Error, code, (start, start + key_len), message);
+    let mut diagnostic = sink.make(Severity::Error, code, (start, start + len), message);
     diagnostic.help = help;
     diagnostic
+}
+
+/// The byte offset of a YAML error in `text`: the parser's own, or else its line and column.
+fn error_offset(error: &serde_saphyr::Error, text: &str) -> Option<usize> {
+    let location = error.location()?;
+    if let Some(offset) = location.span().byte_offset().and_then(|o| usize::try_from(o).ok()) {
+        return Some(clamp_to_text(text, offset));
+    }
+    let line = usize::try_from(location.line()).ok()?;
+    let column = usize::try_from(location.column()).ok()?;
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?
+    };
+    let within = text
+        .get(line_start..)?
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(0, |(i, _)| i);
+    Some(clamp_to_text(text, line_start + within))
+}
+
+/// An offset inside the text: past the end moves back to the start of the last line.
+fn clamp_to_text(text: &str, offset: usize) -> usize {
+    if offset < text.len() {
+        return offset;
+    }
+    let trimmed = text.trim_end_matches(['\n', '\r']);
+    trimmed.rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Help for a criterion that YAML misread: written after `when:` without quotes, it may start
+/// with a YAML indicator (`!` is a tag, `*` an alias) or hold `: ` or ` #`.
+fn when_hint(line: &str, message: &str) -> Option<String> {
+    if let Some(key) = message.strip_prefix("missing key `") {
+        let key = key.trim_end_matches('`');
+        return Some(format!("add `{key}:` to this entry"));
+    }
+    let (_, after) = line.split_once("when:")?;
+    let criterion = after.trim();
+    if criterion.is_empty() {
+        return Some("write the criterion after `when:`".to_string());
+    }
+    let misread = criterion.starts_with(['!', '&', '*', '?', '|', '>', '%', '@', '`', '{', '['])
+        || criterion.contains(": ")
+        || criterion.contains(" #");
+    misread.then(|| {
+        "quote the criterion so YAML reads it as text, such as `when: '!deal.lost'`".to_string()
+    })
+}
+
+fn line_at(source: &str, offset: usize) -> &str {
+    let start = source.get(..offset).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
+    let end = source.get(offset..).and_then(|s| s.find('\n')).map_or(source.len(), |i| offset + i);
+    source.get(start..end).unwrap_or("")
+}
+
+/// The number after `name: ` in a budget report such as `Depth { depth: 65 }`.
+fn budget_number(report: &str, name: &str) -> Option<u64> {
+    let rest = report.split(&format!("{name}: ")).nth(1)?;
+    rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+}
+
+fn budget_message(report: &str, limits: &Limits) -> (String, String) {
+    let kind = report.split([' ', '{']).next().unwrap_or("");
+    let raise = |field: &str| format!("raise `Limits::{field}` if this is intended");
+    match kind {
+        "Depth" => (
+            format!(
+                "the YAML nests {} levels deep, over the limit of {}",
+                budget_number(report, "depth").unwrap_or(0),
+                limits.max_yaml_depth
+            ),
+            raise("max_yaml_depth"),
+        ),
+        "Nodes" => (
+            format!("the YAML has more than {} nodes (counting what aliases expand to)", limits.max_yaml_nodes),
+            raise("max_yaml_nodes"),
+        ),
+        "Events" => (
+            "the YAML has more than 1,000,000 parse events (nodes, counting what aliases expand to)".to_string(),
+            "split the playbook, or use fewer aliases".to_string(),
+        ),
+        "Aliases" => (
+            format!("the YAML uses more than {} aliases", limits.max_yaml_aliases),
+            raise("max_yaml_aliases"),
+        ),
+        "Anchors" => (
+            format!("the YAML defines more than {} anchors", limits.max_yaml_aliases),
+            raise("max_yaml_aliases"),
+        ),
+        "AliasAnchorRatio" => (
+            format!(
+                "the YAML expands {} aliases from {} anchors, which looks like an alias bomb",
+                budget_number(report, "aliases").unwrap_or(0),
+                budget_number(report, "anchors").unwrap_or(0)
+            ),
+            "refer to each anchor fewer than 10 times, or write the values out".to_string(),
+        ),
+        "Documents" => (
+            "the file holds more than one YAML document".to_string(),
+            "put each playbook in its own file".to_string(),
+        ),
+        "ScalarBytes" | "TotalScalarBytes" => (
+            format!("the YAML's text is over the limit of {} bytes", limits.max_document_bytes),
+            raise("max_document_bytes"),
+        ),
+        _ => (
+            "the YAML is over a size limit".to_string(),
+            "the file nests too deeply, has too many nodes, or expands too many aliases".to_string(),
+        ),
+    }
+}
+
+/// Rewrites the YAML layer's Rust-flavoured wording into an author's terms, with help where
+/// the rewrite knows a fix.
+fn plain_words(message: &str) -> (String, Option<String>) {
+    let message = match message.find("; use Option<") {
+        Some(i) => message.get(..i).unwrap_or(message),
+        None => message,
+    };
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
+        return (
+            format!("`{key}` appears twice in the same map"),
+            Some("each key may appear once; remove or rename one of them".to_string()),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let (value, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let options = expected
+            .trim_start_matches(", expected one of ")
+            .trim_start_matches(", expected ");
+        return (
+            format!("unknown value `{value}`"),
+            Some(format!("use one of: {options}")),
+        );
+    }
+    let table: [(&str, &str, Option<&str>); 9] = [
+        ("cannot deserialize null into string", "expected text here, found nothing", None),
+        ("invalid floating point", "expected a number here", Some("write a number such as 0.25")),
+        ("invalid f64", "expected a number here", Some("write a number such as 0.25")),
+        ("invalid i32", "expected a whole number here", Some("write a whole number such as 10")),
+        ("invalid u32", "expected a whole number of 0 or more here, up to 4294967295", None),
+        ("expected mapping start", "expected a map of `key: value` entries here", None),
+        ("expected sequence start", "expected a list here", Some("write a list as `- item` lines or `[a, b]`")),
+        ("a span-aware newtype wrapper", "a value", None),
+        ("invalid type: ", "wrong kind of value: ", None),
+    ];
+    let mut out = message.to_string();
+    let mut help = None;
+    for (from, to, hint) in table {
+        if out.contains(from) {
+            out = out.replace(from, to);
+            help = help.or(hint.map(str::to_string));
+        }
+    }
+    (out.replace("missing field", "missing key"), help)
 }

@@ -177,7 +177,7 @@ pub struct Policies {
     /// Moves to an earlier stage that no declared successor edge allows.
     #[serde(default = "warn")]
     pub backward: Policy,
-    /// Moves forward past the next stage.
+    /// Moves forward to a stage that no successor edge of the current stage leads to.
     #[serde(default = "block")]
     pub skip: Policy,
 }
@@ -252,6 +252,8 @@ impl JsonSchema for Label {
 pub struct Edge {
     /// The successor stage.
     pub to: String,
+    /// Where `to` was written, when the edge is a map (`{to: ..., when: ...}`).
+    pub to_location: Option<serde_saphyr::Location>,
     /// A guard that must hold to take the edge.
     pub when: Option<Spanned<String>>,
     /// What the edge means, for people.
@@ -269,6 +271,7 @@ impl<'de> Deserialize<'de> for Edge {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Edge, E> {
                 Ok(Edge {
                     to: v.to_string(),
+                    to_location: None,
                     when: None,
                     label: None,
                 })
@@ -277,7 +280,7 @@ impl<'de> Deserialize<'de> for Edge {
                 let (mut to, mut when, mut label) = (None, None, None);
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
-                        "to" => to = Some(map.next_value::<String>()?),
+                        "to" => to = Some(map.next_value::<Spanned<String>>()?),
                         "when" => when = Some(map.next_value::<Spanned<String>>()?),
                         "label" => label = Some(map.next_value::<Label>()?),
                         other => {
@@ -286,7 +289,12 @@ impl<'de> Deserialize<'de> for Edge {
                     }
                 }
                 let to = to.ok_or_else(|| de::Error::missing_field("to"))?;
-                Ok(Edge { to, when, label })
+                Ok(Edge {
+                    to: to.value,
+                    to_location: Some(to.referenced),
+                    when,
+                    label,
+                })
             }
         }
         deserializer.deserialize_any(EdgeVisitor)
