@@ -112,7 +112,9 @@ impl Playbook {
             return match self.anywhere_stage(facts, now) {
                 Some(anywhere) => {
                     visit(anywhere, true);
-                    Walk { stage: Some(anywhere) }
+                    Walk {
+                        stage: Some(anywhere),
+                    }
                 }
                 None => Walk { stage: None },
             };
@@ -169,6 +171,14 @@ impl Playbook {
             if !moved {
                 break;
             }
+        }
+        // A stage enterable from anywhere (lost, disqualified) takes the account as soon as
+        // its own entry criteria hold.
+        if let Some(anywhere) = self.anywhere_stage(facts, now) {
+            visit(anywhere, true);
+            return Walk {
+                stage: Some(anywhere),
+            };
         }
         Walk {
             stage: Some(current),

@@ -264,7 +264,12 @@ impl<'r, 's> Builder<'r, 's> {
             .stages
             .iter()
             .map(|s| {
-                let guards = s.next.iter().flatten().filter(|e| e.value.when.is_some()).count();
+                let guards = s
+                    .next
+                    .iter()
+                    .flatten()
+                    .filter(|e| e.value.when.is_some())
+                    .count();
                 s.entry.len() + s.exit.len() + guards
             })
             .sum::<usize>()
@@ -455,7 +460,8 @@ impl<'r, 's> Builder<'r, 's> {
                         continue;
                     }
                     let source = self.sink.source();
-                    let start = map_offset(source, scalar_start, &when.value, e.span.start as usize);
+                    let start =
+                        map_offset(source, scalar_start, &when.value, e.span.start as usize);
                     let end = if e.span.is_empty() {
                         start
                     } else {
@@ -541,7 +547,8 @@ impl<'r, 's> Builder<'r, 's> {
         let mut activity_ids = HashMap::new();
         for a in &rs.activities {
             if a.id.value.trim().is_empty() {
-                self.sink.error("E1006", at(&a.id), "an activity id is empty", None);
+                self.sink
+                    .error("E1006", at(&a.id), "an activity id is empty", None);
             } else if activity_ids.insert(a.id.value.as_str(), ()).is_some() {
                 self.sink.error(
                     "E1013",
@@ -605,7 +612,11 @@ impl<'r, 's> Builder<'r, 's> {
                     }
                     // Check the guard and the target both, so both problems are reported.
                     let guard = edge.value.when.as_ref().map(|w| self.compile(w, true));
-                    let target_at = edge.value.to_location.as_ref().map_or_else(|| at(edge), at_location);
+                    let target_at = edge
+                        .value
+                        .to_location
+                        .as_ref()
+                        .map_or_else(|| at(edge), at_location);
                     let target = stage_index.get(&edge.value.to).copied();
                     if target.is_none() {
                         self.unknown_stage(&edge.value.to, target_at, stage_index);
@@ -653,7 +664,8 @@ impl<'r, 's> Builder<'r, 's> {
         for rp in &raw.plays {
             let id = rp.id.value.as_str();
             if id.trim().is_empty() {
-                self.sink.error("E1006", at(&rp.id), "a play id is empty", None);
+                self.sink
+                    .error("E1006", at(&rp.id), "a play id is empty", None);
             } else if let Some(first) = first_at.get(id) {
                 let (line, _) = salesplay_expr::line_col(self.sink.source(), first.0);
                 self.sink.error(

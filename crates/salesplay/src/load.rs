@@ -254,13 +254,21 @@ fn shift(mut d: Diagnostic, by: usize, source: &str) -> Diagnostic {
 
 /// Turns a YAML or shape error into a diagnostic, with "did you mean" for unknown keys and
 /// the YAML layer's wording translated into an author's terms.
-fn yaml_error(error: &serde_saphyr::Error, source: &str, bom: usize, limits: &Limits) -> Diagnostic {
+fn yaml_error(
+    error: &serde_saphyr::Error,
+    source: &str,
+    bom: usize,
+    limits: &Limits,
+) -> Diagnostic {
     let full = error.without_snippet().to_string();
     let message = match full.find(" at line ") {
         Some(i) => full.get(..i).unwrap_or(&full).to_string(),
         None => full.clone(),
     };
-    let message = message.strip_prefix("error: ").unwrap_or(&message).to_string();
+    let message = message
+        .strip_prefix("error: ")
+        .unwrap_or(&message)
+        .to_string();
     let text = source.get(bom..).unwrap_or(source);
     let start = error_offset(error, text).map_or(0, |o| o + bom);
     let sink = Sink::new(source);
@@ -280,7 +288,12 @@ fn yaml_error(error: &serde_saphyr::Error, source: &str, bom: usize, limits: &Li
             }
             None => format!("the keys allowed here are: {}", options.join(", ")),
         };
-        ("E1002", format!("unknown key `{key}`"), Some(help), key.len())
+        (
+            "E1002",
+            format!("unknown key `{key}`"),
+            Some(help),
+            key.len(),
+        )
     } else if let Some(rest) = message.strip_prefix("budget breached: ") {
         let (message, help) = budget_message(rest, limits);
         ("E1003", message, Some(help), 0)
@@ -297,7 +310,11 @@ fn yaml_error(error: &serde_saphyr::Error, source: &str, bom: usize, limits: &Li
 /// The byte offset of a YAML error in `text`: the parser's own, or else its line and column.
 fn error_offset(error: &serde_saphyr::Error, text: &str) -> Option<usize> {
     let location = error.location()?;
-    if let Some(offset) = location.span().byte_offset().and_then(|o| usize::try_from(o).ok()) {
+    if let Some(offset) = location
+        .span()
+        .byte_offset()
+        .and_then(|o| usize::try_from(o).ok())
+    {
         return Some(clamp_to_text(text, offset));
     }
     let line = usize::try_from(location.line()).ok()?;
@@ -345,15 +362,25 @@ fn when_hint(line: &str, message: &str) -> Option<String> {
 }
 
 fn line_at(source: &str, offset: usize) -> &str {
-    let start = source.get(..offset).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
-    let end = source.get(offset..).and_then(|s| s.find('\n')).map_or(source.len(), |i| offset + i);
+    let start = source
+        .get(..offset)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let end = source
+        .get(offset..)
+        .and_then(|s| s.find('\n'))
+        .map_or(source.len(), |i| offset + i);
     source.get(start..end).unwrap_or("")
 }
 
 /// The number after `name: ` in a budget report such as `Depth { depth: 65 }`.
 fn budget_number(report: &str, name: &str) -> Option<u64> {
     let rest = report.split(&format!("{name}: ")).nth(1)?;
-    rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+    rest.chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()
 }
 
 fn budget_message(report: &str, limits: &Limits) -> (String, String) {
@@ -415,7 +442,10 @@ fn plain_words(message: &str) -> (String, Option<String>) {
         None => message,
     };
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-        let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
         return (
             format!("`{key}` appears twice in the same map"),
             Some("each key may appear once; remove or rename one of them".to_string()),
@@ -432,13 +462,41 @@ fn plain_words(message: &str) -> (String, Option<String>) {
         );
     }
     let table: [(&str, &str, Option<&str>); 9] = [
-        ("cannot deserialize null into string", "expected text here, found nothing", None),
-        ("invalid floating point", "expected a number here", Some("write a number such as 0.25")),
-        ("invalid f64", "expected a number here", Some("write a number such as 0.25")),
-        ("invalid i32", "expected a whole number here", Some("write a whole number such as 10")),
-        ("invalid u32", "expected a whole number of 0 or more here, up to 4294967295", None),
-        ("expected mapping start", "expected a map of `key: value` entries here", None),
-        ("expected sequence start", "expected a list here", Some("write a list as `- item` lines or `[a, b]`")),
+        (
+            "cannot deserialize null into string",
+            "expected text here, found nothing",
+            None,
+        ),
+        (
+            "invalid floating point",
+            "expected a number here",
+            Some("write a number such as 0.25"),
+        ),
+        (
+            "invalid f64",
+            "expected a number here",
+            Some("write a number such as 0.25"),
+        ),
+        (
+            "invalid i32",
+            "expected a whole number here",
+            Some("write a whole number such as 10"),
+        ),
+        (
+            "invalid u32",
+            "expected a whole number of 0 or more here, up to 4294967295",
+            None,
+        ),
+        (
+            "expected mapping start",
+            "expected a map of `key: value` entries here",
+            None,
+        ),
+        (
+            "expected sequence start",
+            "expected a list here",
+            Some("write a list as `- item` lines or `[a, b]`"),
+        ),
         ("a span-aware newtype wrapper", "a value", None),
         ("invalid type: ", "wrong kind of value: ", None),
     ];

@@ -142,7 +142,10 @@ impl FolderReport {
     pub fn passed(&self) -> bool {
         self.playbook_problems.is_empty()
             && self.file_errors.is_empty()
-            && self.scenarios.iter().all(|(_, rs)| rs.iter().all(ScenarioResult::passed))
+            && self
+                .scenarios
+                .iter()
+                .all(|(_, rs)| rs.iter().all(ScenarioResult::passed))
     }
 
     /// Number of scenarios run and number that passed.
@@ -172,7 +175,12 @@ impl fmt::Display for FolderReport {
                     writeln!(f, "    {e}")?;
                 }
                 for m in &r.mismatches {
-                    writeln!(f, "    {:<14} expected {}", format!("{}:", m.field), m.expected)?;
+                    writeln!(
+                        f,
+                        "    {:<14} expected {}",
+                        format!("{}:", m.field),
+                        m.expected
+                    )?;
                     writeln!(f, "    {:<14}      got {}", "", m.actual)?;
                 }
             }
@@ -203,7 +211,11 @@ fn show_stage(stage: Option<&str>) -> String {
 }
 
 /// Runs one scenario against a playbook.
-pub fn run_scenario(playbook: &Playbook, scenario: &Scenario, default_now: Option<&str>) -> ScenarioResult {
+pub fn run_scenario(
+    playbook: &Playbook,
+    scenario: &Scenario,
+    default_now: Option<&str>,
+) -> ScenarioResult {
     let mut result = ScenarioResult {
         name: scenario.name.clone(),
         mismatches: Vec::new(),
@@ -213,7 +225,11 @@ pub fn run_scenario(playbook: &Playbook, scenario: &Scenario, default_now: Optio
         Some(text) => parse_time(text, "now"),
         None => Err("the scenario has no `now` (set it on the scenario or the file)".to_string()),
     };
-    let entered_at = scenario.entered_at.as_deref().map(|t| parse_time(t, "entered_at")).transpose();
+    let entered_at = scenario
+        .entered_at
+        .as_deref()
+        .map(|t| parse_time(t, "entered_at"))
+        .transpose();
     let facts = if scenario.facts.is_null() {
         playbook.facts_from_json(&serde_json::json!({}))
     } else {
@@ -234,17 +250,33 @@ pub fn run_scenario(playbook: &Playbook, scenario: &Scenario, default_now: Optio
     let expect = &scenario.expect;
     let mut check = |field: &'static str, expected: String, actual: String| {
         if expected != actual {
-            result.mismatches.push(Mismatch { field, expected, actual });
+            result.mismatches.push(Mismatch {
+                field,
+                expected,
+                actual,
+            });
         }
     };
     if let Some(stage) = &expect.stage {
-        check("stage", show_stage(stage.as_deref()), show_stage(a.stage.as_deref()));
+        check(
+            "stage",
+            show_stage(stage.as_deref()),
+            show_stage(a.stage.as_deref()),
+        );
     }
     let lists: [(&'static str, &Option<Vec<String>>, Vec<String>); 5] = [
         ("path", &expect.path, a.path.clone()),
         ("blocked_by", &expect.blocked_by, a.blocked_by.clone()),
-        ("missing_facts", &expect.missing_facts, a.missing_facts.clone()),
-        ("plays", &expect.plays, a.plays.iter().map(|p| p.id.clone()).collect()),
+        (
+            "missing_facts",
+            &expect.missing_facts,
+            a.missing_facts.clone(),
+        ),
+        (
+            "plays",
+            &expect.plays,
+            a.plays.iter().map(|p| p.id.clone()).collect(),
+        ),
         ("activities", &expect.activities, a.activities.clone()),
     ];
     for (field, expected, actual) in lists {
@@ -267,7 +299,10 @@ pub fn run_file(path: &Path, options: &LoadOptions) -> Result<Vec<ScenarioResult
             .map(|l| format!("{}:{}: ", l.line(), l.column()))
             .unwrap_or_default();
         let message = e.without_snippet().to_string();
-        let message = message.rfind(" at line ").map_or(message.as_str(), |i| message.get(..i).unwrap_or("")).to_string();
+        let message = message
+            .rfind(" at line ")
+            .map_or(message.as_str(), |i| message.get(..i).unwrap_or(""))
+            .to_string();
         format!("{location}{message}")
     })?;
     let playbook_path = playbook_for(path, file.playbook.as_deref());
@@ -285,7 +320,10 @@ pub fn playbook_for(scenario_path: &Path, declared: Option<&str>) -> PathBuf {
     match declared {
         Some(p) => dir.join(p),
         None => {
-            let name = scenario_path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let name = scenario_path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
             let stem = name
                 .strip_suffix(".scenarios.yaml")
                 .or_else(|| name.strip_suffix(".scenarios.yml"))
@@ -309,7 +347,9 @@ pub fn check_folder(dir: impl AsRef<Path>) -> FolderReport {
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(e) => {
-            report.file_errors.push((dir.to_path_buf(), format!("cannot read the folder: {e}")));
+            report
+                .file_errors
+                .push((dir.to_path_buf(), format!("cannot read the folder: {e}")));
             return report;
         }
     };
@@ -322,7 +362,11 @@ pub fn check_folder(dir: impl AsRef<Path>) -> FolderReport {
             match Playbook::load_path(path, &options) {
                 Ok(loaded) if loaded.warnings.is_empty() => {}
                 Ok(loaded) => {
-                    let rendered = loaded.warnings.iter().map(|w| w.render(&origin, &source)).collect();
+                    let rendered = loaded
+                        .warnings
+                        .iter()
+                        .map(|w| w.render(&origin, &source))
+                        .collect();
                     report.playbook_problems.push((path.clone(), rendered));
                 }
                 Err(e) => report.playbook_problems.push((path.clone(), e.to_string())),
@@ -339,7 +383,10 @@ pub fn check_folder(dir: impl AsRef<Path>) -> FolderReport {
 
 /// [`check_folder`], panicking with the readable report when anything fails: the one line an
 /// embedding team puts in its own `cargo test`.
-#[expect(clippy::panic, reason = "a test assertion reports failure by panicking")]
+#[expect(
+    clippy::panic,
+    reason = "a test assertion reports failure by panicking"
+)]
 pub fn assert_folder(dir: impl AsRef<Path>) {
     let report = check_folder(dir);
     if !report.passed() {

@@ -1314,7 +1314,9 @@ fn a_key_account_journey_through_the_shipped_playbook() {
         message.contains("`relationship.level` is `acquainted`"),
         "{message}"
     );
-    // Lost from anywhere.
+    // Lost from anywhere, once the deal is marked lost (the entry criterion of `lost`).
+    facts_json["deal"] = json!({"lost": true});
+    let f = facts(&playbook, facts_json.clone());
     journey
         .move_to(
             &playbook,
