@@ -27,6 +27,7 @@
 
 mod assess;
 mod build;
+pub mod builtin;
 mod diagnostic;
 mod facts;
 mod gap;
