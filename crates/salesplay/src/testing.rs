@@ -210,6 +210,9 @@ fn show_stage(stage: Option<&str>) -> String {
     stage.map_or_else(|| "no stage (null)".to_string(), |s| format!("`{s}`"))
 }
 
+/// A list-valued expectation: its field name, what the scenario expects, what the engine gave.
+type ListCheck<'e> = (&'static str, &'e Option<Vec<String>>, Vec<String>);
+
 /// Runs one scenario against a playbook.
 pub fn run_scenario(
     playbook: &Playbook,
@@ -264,7 +267,7 @@ pub fn run_scenario(
             show_stage(a.stage.as_deref()),
         );
     }
-    let lists: [(&'static str, &Option<Vec<String>>, Vec<String>); 5] = [
+    let lists: [ListCheck<'_>; 5] = [
         ("path", &expect.path, a.path.clone()),
         ("blocked_by", &expect.blocked_by, a.blocked_by.clone()),
         (
