@@ -51,3 +51,40 @@ pub use playbook::{
 };
 pub use portfolio::{Funnel, FunnelReport, Portfolio};
 pub use salesplay_expr as expr;
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn shared_types_are_send_and_sync() {
+        assert_send_sync::<crate::Playbook>();
+        assert_send_sync::<crate::Assessment>();
+        assert_send_sync::<crate::journey::Journey>();
+        assert_send_sync::<crate::LoadError>();
+        assert_send_sync::<crate::portfolio::FunnelReport>();
+    }
+
+    #[test]
+    fn a_playbook_is_shared_across_threads() {
+        let playbook = std::sync::Arc::new(
+            crate::Playbook::from_yaml_str(
+                "id: p\nfacts: { ok: bool }\nstages: [{ id: only, entry: [{ id: is_ok, when: ok }] }]\n",
+            )
+            .unwrap(),
+        );
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let playbook = std::sync::Arc::clone(&playbook);
+                std::thread::spawn(move || {
+                    let facts = playbook
+                        .facts_from_json(&serde_json::json!({ "ok": i % 2 == 0 }))
+                        .unwrap();
+                    playbook.locate(&facts, chrono::DateTime::UNIX_EPOCH)
+                })
+            })
+            .collect();
+        let stages: Vec<Option<usize>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(stages, [Some(0), None, Some(0), None]);
+    }
+}
