@@ -845,6 +845,9 @@ impl<'s> Checker<'s> {
             ));
         }
         let range_node = self.check(range);
+        // Over `[]` the body never runs: its variable absorbs any use, and `map` or `filter`
+        // give an empty list.
+        let over_empty = range_node.ty == Ty::EmptyList;
         let elem = match &range_node.ty {
             Ty::Known(Type::List(elem)) => known((**elem).clone()),
             Ty::EmptyList | Ty::Error => Ty::Error,
@@ -889,6 +892,10 @@ impl<'s> Checker<'s> {
             _ => (error_node(span), None, Ty::Error),
         };
         self.scopes.pop();
+        let ty = match (over_empty, kind) {
+            (true, Macro::Map | Macro::Filter) => Ty::EmptyList,
+            _ => ty,
+        };
         node(
             NodeKind::Comprehension {
                 kind,

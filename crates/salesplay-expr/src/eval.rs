@@ -88,6 +88,8 @@ pub(crate) struct Env<'a> {
 pub(crate) trait Tracer {
     fn missing_fact(&mut self, slot: u32);
     fn missing_field(&mut self, scope: Option<(&Scope<'_>, u32)>, field: u32, node: &Node);
+    /// A list element bound to a macro variable is absent.
+    fn missing_element(&mut self, scope: &Scope<'_>);
 }
 
 pub(crate) struct NoTrace;
@@ -97,6 +99,8 @@ impl Tracer for NoTrace {
     fn missing_fact(&mut self, _: u32) {}
     #[inline(always)]
     fn missing_field(&mut self, _: Option<(&Scope<'_>, u32)>, _: u32, _: &Node) {}
+    #[inline(always)]
+    fn missing_element(&mut self, _: &Scope<'_>) {}
 }
 
 pub(crate) type Eval<'a> = Result<Cow<'a, Value>, Stop>;
@@ -162,6 +166,15 @@ pub(crate) fn eval<'a, T: Tracer>(n: &'a Node, env: &Env<'a>, t: &mut T) -> Eval
             }
         }
         NodeKind::Local(depth) => match scope_at(env.scope, *depth) {
+            // An absent list element is unknown, like an absent fact.
+            Some(
+                scope @ Scope {
+                    value: Value::Null, ..
+                },
+            ) => {
+                t.missing_element(scope);
+                Err(Stop::Unknown)
+            }
             Some(scope) => Ok(Cow::Borrowed(scope.value)),
             None => Err(wrong_type(n.span)),
         },
@@ -175,6 +188,7 @@ pub(crate) fn eval<'a, T: Tracer>(n: &'a Node, env: &Env<'a>, t: &mut T) -> Eval
                 Cow::Owned(Value::Record(fields)) => {
                     fields.get(*index as usize).cloned().map(Cow::Owned)
                 }
+                Cow::Borrowed(Value::Null) | Cow::Owned(Value::Null) => return Err(Stop::Unknown),
                 _ => None,
             };
             match field {

@@ -179,6 +179,17 @@ impl Tracer for Recorder<'_> {
         };
         self.missing.push(format!("{element}.{name}"));
     }
+
+    fn missing_element(&mut self, scope: &Scope<'_>) {
+        let element = match scope
+            .list_fact
+            .and_then(|slot| self.program.fact_path(slot))
+        {
+            Some(list) => format!("{list}[{}]", scope.index),
+            None => format!("element {}", scope.index),
+        };
+        self.missing.push(element);
+    }
 }
 
 fn status_of(result: &Result<bool, Stop>) -> Status {

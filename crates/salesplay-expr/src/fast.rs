@@ -271,6 +271,9 @@ fn reader(node: &Node) -> Option<ReadFn> {
             })
         }
         NodeKind::Local(0) => Arc::new(|env| match env.scope {
+            Some(Scope {
+                value: Value::Null, ..
+            }) => Err(Truth::Unknown),
             Some(scope) => Ok(scope.value),
             None => Err(Truth::Error),
         }),
@@ -282,6 +285,9 @@ fn reader(node: &Node) -> Option<ReadFn> {
                     scope = scope.and_then(|s| s.parent);
                 }
                 match scope {
+                    Some(Scope {
+                        value: Value::Null, ..
+                    }) => Err(Truth::Unknown),
                     Some(scope) => Ok(scope.value),
                     None => Err(Truth::Error),
                 }
@@ -297,6 +303,7 @@ fn reader(node: &Node) -> Option<ReadFn> {
                         Some(v) => Ok(v),
                         None => Err(Truth::Error),
                     },
+                    Some(Value::Null) => Err(Truth::Unknown),
                     _ => Err(Truth::Error),
                 }));
             }
@@ -307,6 +314,7 @@ fn reader(node: &Node) -> Option<ReadFn> {
                     Some(v) => Ok(v),
                     None => Err(Truth::Error),
                 },
+                Value::Null => Err(Truth::Unknown),
                 _ => Err(Truth::Error),
             })
         }

@@ -506,13 +506,17 @@ pub(crate) fn parse_duration(s: &str) -> Option<TimeDelta> {
             nanos += i128::from(digit.to_digit(10)?) * scale;
         }
         total_nanos = total_nanos.checked_add(nanos)?;
-        if total_nanos > i128::from(i64::MAX) {
+        // i64::MIN nanoseconds is a valid (negative) duration; anything beyond is not.
+        if total_nanos > i128::from(i64::MAX) + 1 {
             return None;
         }
         rest = after;
     }
     if negative {
         total_nanos = -total_nanos;
+    }
+    if i64::try_from(total_nanos).is_err() {
+        return None;
     }
     let seconds = i64::try_from(total_nanos.div_euclid(1_000_000_000)).ok()?;
     let nanos = u32::try_from(total_nanos.rem_euclid(1_000_000_000)).ok()?;
