@@ -90,6 +90,11 @@ pub(crate) trait Tracer {
     fn missing_field(&mut self, scope: Option<(&Scope<'_>, u32)>, field: u32, node: &Node);
     /// A list element bound to a macro variable is absent.
     fn missing_element(&mut self, scope: &Scope<'_>);
+    /// Element `index` of the list fact in `slot` is absent.
+    fn missing_index(&mut self, slot: u32, index: usize);
+    /// `value`, computed by `node`, holds absent elements or fields that left a comparison
+    /// open.
+    fn missing_within(&mut self, node: &Node, value: &Value, scope: Option<&Scope<'_>>);
 }
 
 pub(crate) struct NoTrace;
@@ -101,6 +106,10 @@ impl Tracer for NoTrace {
     fn missing_field(&mut self, _: Option<(&Scope<'_>, u32)>, _: u32, _: &Node) {}
     #[inline(always)]
     fn missing_element(&mut self, _: &Scope<'_>) {}
+    #[inline(always)]
+    fn missing_index(&mut self, _: u32, _: usize) {}
+    #[inline(always)]
+    fn missing_within(&mut self, _: &Node, _: &Value, _: Option<&Scope<'_>>) {}
 }
 
 pub(crate) type Eval<'a> = Result<Cow<'a, Value>, Stop>;
@@ -204,8 +213,8 @@ pub(crate) fn eval<'a, T: Tracer>(n: &'a Node, env: &Env<'a>, t: &mut T) -> Eval
                 None => Err(wrong_type(n.span)),
             }
         }
-        NodeKind::Index(list, index) => {
-            let (list, index) = both(eval(list, env, t), || eval(index, env, t))?;
+        NodeKind::Index(list_node, index) => {
+            let (list, index) = both(eval(list_node, env, t), || eval(index, env, t))?;
             let Value::Int(i) = *index else {
                 return Err(wrong_type(n.span));
             };
@@ -226,7 +235,12 @@ pub(crate) fn eval<'a, T: Tracer>(n: &'a Node, env: &Env<'a>, t: &mut T) -> Eval
                 _ => None,
             };
             match item {
-                Some(v) if matches!(*v, Value::Null) => Err(Stop::Unknown),
+                Some(v) if matches!(*v, Value::Null) => {
+                    if let NodeKind::Fact(slot) = list_node.kind {
+                        t.missing_index(slot, position);
+                    }
+                    Err(Stop::Unknown)
+                }
                 Some(v) => Ok(v),
                 None => Err(wrong_type(n.span)),
             }
@@ -260,16 +274,30 @@ pub(crate) fn eval<'a, T: Tracer>(n: &'a Node, env: &Env<'a>, t: &mut T) -> Eval
             let (l, r) = both(eval(l, env, t), || eval(r, env, t))?;
             arith(*op, &l, &r, n.span).map(Cow::Owned)
         }
-        NodeKind::Cmp(op, l, r) => {
-            let (l, r) = both(eval(l, env, t), || eval(r, env, t))?;
-            owned(Value::Bool(compare(*op, &l, &r)))
+        NodeKind::Cmp(op, l_node, r_node) => {
+            let (l, r) = both(eval(l_node, env, t), || eval(r_node, env, t))?;
+            match compare(*op, &l, &r) {
+                Some(b) => owned(Value::Bool(b)),
+                None => {
+                    t.missing_within(l_node, &l, env.scope);
+                    t.missing_within(r_node, &r, env.scope);
+                    Err(Stop::Unknown)
+                }
+            }
         }
-        NodeKind::In(l, r) => {
-            let (l, r) = both(eval(l, env, t), || eval(r, env, t))?;
+        NodeKind::In(l_node, r_node) => {
+            let (l, r) = both(eval(l_node, env, t), || eval(r_node, env, t))?;
             let Value::List(items) = &*r else {
                 return Err(wrong_type(n.span));
             };
-            owned(Value::Bool(items.iter().any(|item| equal(&l, item))))
+            match member(&l, items) {
+                Some(b) => owned(Value::Bool(b)),
+                None => {
+                    t.missing_within(l_node, &l, env.scope);
+                    t.missing_within(r_node, &r, env.scope);
+                    Err(Stop::Unknown)
+                }
+            }
         }
         NodeKind::Size(operand) => {
             let v = eval(operand, env, t)?;
@@ -531,6 +559,43 @@ pub(crate) fn order(l: &Value, r: &Value) -> Option<Ordering> {
     }
 }
 
+/// CEL equality: numbers compare across int and double; lists and records element-wise.
+/// `None` when absent elements leave it open (`[1, absent] == [1, 2]`).
+pub(crate) fn equal(l: &Value, r: &Value) -> Option<bool> {
+    match (l, r) {
+        (Value::List(a), Value::List(b)) | (Value::Record(a), Value::Record(b)) => {
+            if a.len() != b.len() {
+                return Some(false);
+            }
+            let mut open = false;
+            for (x, y) in a.iter().zip(b.iter()) {
+                match equal(x, y) {
+                    Some(false) => return Some(false),
+                    None => open = true,
+                    Some(true) => {}
+                }
+            }
+            if open { None } else { Some(true) }
+        }
+        (Value::Null, _) | (_, Value::Null) => None,
+        _ => Some(order(l, r) == Some(Ordering::Equal)),
+    }
+}
+
+/// `value in items`: true if an element equals it; otherwise unknown if an element is
+/// absent; otherwise false.
+pub(crate) fn member(value: &Value, items: &[Value]) -> Option<bool> {
+    let mut open = false;
+    for item in items {
+        match equal(value, item) {
+            Some(true) => return Some(true),
+            None => open = true,
+            Some(false) => {}
+        }
+    }
+    if open { None } else { Some(false) }
+}
+
 #[inline(always)]
 fn ordered(op: Cmp, ordering: Option<Ordering>) -> bool {
     match op {
@@ -543,36 +608,23 @@ fn ordered(op: Cmp, ordering: Option<Ordering>) -> bool {
     }
 }
 
-/// CEL equality: numbers compare across int and double; lists and records element-wise.
-pub(crate) fn equal(l: &Value, r: &Value) -> bool {
-    match (l, r) {
-        (Value::List(a), Value::List(b)) | (Value::Record(a), Value::Record(b)) => {
-            a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| equal(x, y))
-        }
-        (Value::Null, Value::Null) => true,
-        _ => order(l, r) == Some(Ordering::Equal),
-    }
-}
-
+/// Compares two values; `None` when absent list elements leave an equality open.
 #[inline]
-pub(crate) fn compare(op: Cmp, l: &Value, r: &Value) -> bool {
+pub(crate) fn compare(op: Cmp, l: &Value, r: &Value) -> Option<bool> {
     // The common cases first, without the generic ordering.
     match (l, r) {
-        (Value::Number(a), Value::Number(b)) => return ordered(op, a.partial_cmp(b)),
-        (Value::Int(a), Value::Int(b)) => return ordered(op, Some(a.cmp(b))),
-        (Value::Enum(a), Value::Enum(b)) => return ordered(op, Some(a.cmp(b))),
+        (Value::Number(a), Value::Number(b)) => return Some(ordered(op, a.partial_cmp(b))),
+        (Value::Int(a), Value::Int(b)) => return Some(ordered(op, Some(a.cmp(b)))),
+        (Value::Enum(a), Value::Enum(b)) => return Some(ordered(op, Some(a.cmp(b)))),
         (Value::String(a), Value::String(b)) if matches!(op, Cmp::Eq | Cmp::Ne) => {
-            return (a == b) == (op == Cmp::Eq);
+            return Some((a == b) == (op == Cmp::Eq));
         }
         _ => {}
     }
     match op {
         Cmp::Eq => equal(l, r),
-        Cmp::Ne => !equal(l, r),
-        Cmp::Lt => order(l, r) == Some(Ordering::Less),
-        Cmp::Le => matches!(order(l, r), Some(Ordering::Less | Ordering::Equal)),
-        Cmp::Gt => order(l, r) == Some(Ordering::Greater),
-        Cmp::Ge => matches!(order(l, r), Some(Ordering::Greater | Ordering::Equal)),
+        Cmp::Ne => equal(l, r).map(|e| !e),
+        _ => Some(ordered(op, order(l, r))),
     }
 }
 

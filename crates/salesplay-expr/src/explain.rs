@@ -128,7 +128,9 @@ impl fmt::Display for Reason {
             }
             Detail::Missing { facts } => {
                 let names: Vec<String> = facts.iter().map(|p| format!("`{p}`")).collect();
-                if names.len() == 1 {
+                if names.is_empty() {
+                    write!(f, "`{}` is unknown", self.clause)
+                } else if names.len() == 1 {
                     write!(f, "{} is missing", names.join(""))
                 } else {
                     write!(f, "{} are missing", names.join(", "))
@@ -180,6 +182,20 @@ impl Tracer for Recorder<'_> {
         self.missing.push(format!("{element}.{name}"));
     }
 
+    fn missing_index(&mut self, slot: u32, index: usize) {
+        if let Some(path) = self.program.fact_path(slot) {
+            self.missing.push(format!("{path}[{index}]"));
+        }
+    }
+
+    fn missing_within(&mut self, node: &Node, value: &Value, scope: Option<&Scope<'_>>) {
+        let base = self
+            .path_of(node, scope)
+            .unwrap_or_else(|| "value".to_string());
+        let ty = node.ty.known().cloned();
+        self.absent_parts(&base, value, ty.as_ref(), 0);
+    }
+
     fn missing_element(&mut self, scope: &Scope<'_>) {
         let element = match scope
             .list_fact
@@ -198,6 +214,65 @@ fn status_of(result: &Result<bool, Stop>) -> Status {
         Ok(false) => Status::Unmet,
         Err(Stop::Unknown) => Status::Unknown,
         Err(Stop::Error(e)) => Status::Error(e.clone()),
+    }
+}
+
+impl Recorder<'_> {
+    /// The path a place node reads, such as `contacts[2].role`.
+    fn path_of(&self, node: &Node, scope: Option<&Scope<'_>>) -> Option<String> {
+        match &node.kind {
+            NodeKind::Fact(slot) => self.program.fact_path(*slot).map(str::to_string),
+            NodeKind::Index(list, index) => match &index.kind {
+                NodeKind::Const(Value::Int(i)) => {
+                    Some(format!("{}[{i}]", self.path_of(list, scope)?))
+                }
+                _ => None,
+            },
+            NodeKind::Field(record, field) => {
+                let name = match record.ty.known() {
+                    Some(Type::Record(r)) => {
+                        r.fields().get(*field as usize).map(|(n, _)| n.clone())?
+                    }
+                    _ => return None,
+                };
+                Some(format!("{}.{name}", self.path_of(record, scope)?))
+            }
+            NodeKind::Local(depth) => {
+                let mut s = scope;
+                for _ in 0..*depth {
+                    s = s.and_then(|s| s.parent);
+                }
+                let s = s?;
+                let list = s.list_fact.and_then(|slot| self.program.fact_path(slot))?;
+                Some(format!("{list}[{}]", s.index))
+            }
+            _ => None,
+        }
+    }
+
+    /// Records the path of every absent element or field inside `value`.
+    fn absent_parts(&mut self, base: &str, value: &Value, ty: Option<&Type>, depth: usize) {
+        if depth > 16 {
+            return;
+        }
+        match (value, ty) {
+            (Value::Null, _) => self.missing.push(base.to_string()),
+            (Value::List(items), _) => {
+                let elem = match ty {
+                    Some(Type::List(elem)) => Some(&**elem),
+                    _ => None,
+                };
+                for (i, item) in items.iter().enumerate() {
+                    self.absent_parts(&format!("{base}[{i}]"), item, elem, depth + 1);
+                }
+            }
+            (Value::Record(fields), Some(Type::Record(r))) => {
+                for (field, (name, field_ty)) in fields.iter().zip(r.fields()) {
+                    self.absent_parts(&format!("{base}.{name}"), field, Some(field_ty), depth + 1);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -448,10 +523,11 @@ impl<'p> Explainer<'p> {
             (op, lhs, plain(&l, &lhs.ty), plain(&r, &rhs.ty))
         };
         let other = if flipped { lhs } else { rhs };
-        let expected = if matches!(other.kind, NodeKind::Const(_)) {
+        let other_text = self.text(other.span);
+        let expected = if matches!(other.kind, NodeKind::Const(_)) || other_text == expected {
             expected
         } else {
-            format!("{} ({expected})", self.text(other.span))
+            format!("{other_text} ({expected})")
         };
         let op = match op {
             Cmp::Eq => "=",

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::eval::{Env, NoTrace, Scope, Stop, Truth, as_bool, compare, equal, eval};
+use crate::eval::{Env, NoTrace, Scope, Stop, Truth, as_bool, compare, eval, member};
 use crate::program::{Cmp, Macro, Node, NodeKind};
 use crate::value::Value;
 
@@ -19,6 +19,11 @@ type ReadFn = Arc<dyn for<'a> Fn(&Env<'a>) -> Result<&'a Value, Truth> + Send + 
 
 fn of(b: bool) -> Truth {
     if b { Truth::True } else { Truth::False }
+}
+
+/// A comparison that absent list elements may leave open.
+fn open(b: Option<bool>) -> Truth {
+    b.map_or(Truth::Unknown, of)
 }
 
 /// Compiles a boolean node.
@@ -65,7 +70,7 @@ pub(crate) fn compile(node: &Node) -> BoolFn {
             (Some(read), NodeKind::Const(Value::List(items))) => {
                 let items = items.clone();
                 Arc::new(move |env| match read(env) {
-                    Ok(v) => of(items.iter().any(|item| equal(v, item))),
+                    Ok(v) => open(member(v, &items)),
                     Err(t) => t,
                 })
             }
@@ -205,7 +210,7 @@ fn compile_cmp(op: Cmp, l: &Node, r: &Node) -> Option<BoolFn> {
         _ => {
             let (a, b) = (reader(l)?, reader(r)?);
             return Some(Arc::new(move |env| match (a(env), b(env)) {
-                (Ok(x), Ok(y)) => of(compare(op, x, y)),
+                (Ok(x), Ok(y)) => open(compare(op, x, y)),
                 (Err(Truth::Unknown), _) | (_, Err(Truth::Unknown)) => Truth::Unknown,
                 (Err(t), _) | (_, Err(t)) => t,
             }));
@@ -217,12 +222,12 @@ fn compile_cmp(op: Cmp, l: &Node, r: &Node) -> Option<BoolFn> {
             Value::Number(k) => Arc::new(move |env| match env.facts.slot_value(slot) {
                 Value::Number(x) => of(num_cmp(op, *x, k)),
                 Value::Null => Truth::Unknown,
-                other => of(compare(op, other, &Value::Number(k))),
+                other => open(compare(op, other, &Value::Number(k))),
             }),
             Value::Int(k) => Arc::new(move |env| match env.facts.slot_value(slot) {
                 Value::Int(x) => of(ord_cmp(op, x, &k)),
                 Value::Null => Truth::Unknown,
-                other => of(compare(op, other, &Value::Int(k))),
+                other => open(compare(op, other, &Value::Int(k))),
             }),
             Value::Enum(k) => Arc::new(move |env| match env.facts.slot_value(slot) {
                 Value::Enum(x) => of(ord_cmp(op, x, &k)),
@@ -239,7 +244,7 @@ fn compile_cmp(op: Cmp, l: &Node, r: &Node) -> Option<BoolFn> {
             }
             constant => Arc::new(move |env| match env.facts.slot_value(slot) {
                 Value::Null => Truth::Unknown,
-                v => of(compare(op, v, &constant)),
+                v => open(compare(op, v, &constant)),
             }),
         });
     }
@@ -254,7 +259,7 @@ fn compile_cmp(op: Cmp, l: &Node, r: &Node) -> Option<BoolFn> {
             })
         }
         constant => Arc::new(move |env| match read(env) {
-            Ok(v) => of(compare(op, v, &constant)),
+            Ok(v) => open(compare(op, v, &constant)),
             Err(t) => t,
         }),
     })

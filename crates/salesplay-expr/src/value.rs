@@ -525,7 +525,19 @@ pub(crate) fn parse_duration(s: &str) -> Option<TimeDelta> {
 
 /// Formats a timestamp as RFC 3339 in UTC with the shortest exact fraction.
 pub(crate) fn format_timestamp(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    let full = t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    // `…:00.500000000Z` → `…:00.5Z`; `…:00.000000000Z` → `…:00Z`.
+    match full.strip_suffix('Z').and_then(|body| body.split_once('.')) {
+        Some((whole, fraction)) => {
+            let fraction = fraction.trim_end_matches('0');
+            if fraction.is_empty() {
+                format!("{whole}Z")
+            } else {
+                format!("{whole}.{fraction}Z")
+            }
+        }
+        None => full,
+    }
 }
 
 /// Formats a duration as CEL does: seconds with the shortest exact fraction (`5400s`, `1.5s`).
@@ -578,7 +590,7 @@ mod tests {
         assert!(parse_timestamp("2026-11-22T09:30:00+08:00").is_some());
         assert!(parse_timestamp("2026-11-22T09:30:00").is_none());
         let t = parse_timestamp("2026-11-22T09:30:00.250+01:00").unwrap();
-        assert_eq!(format_timestamp(&t), "2026-11-22T08:30:00.250Z");
+        assert_eq!(format_timestamp(&t), "2026-11-22T08:30:00.25Z");
     }
 
     #[test]

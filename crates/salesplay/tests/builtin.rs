@@ -1,6 +1,11 @@
 //! The typed stage enums of the built-in playbooks match their YAML, and every shipped
 //! playbook is built in.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::Path;
 
@@ -16,7 +21,10 @@ fn stage_enums_match_the_yaml() {
 #[test]
 fn every_shipped_playbook_is_built_in() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../playbooks");
-    let built_in: Vec<&str> = salesplay::builtin::catalogue().iter().map(|(f, _, _)| *f).collect();
+    let built_in: Vec<&str> = salesplay::builtin::catalogue()
+        .iter()
+        .map(|(f, _, _)| *f)
+        .collect();
     let mut missing = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -27,5 +35,8 @@ fn every_shipped_playbook_is_built_in() {
             }
         }
     }
-    assert!(missing.is_empty(), "shipped playbooks without a builtin:: function: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "shipped playbooks without a builtin:: function: {missing:?}"
+    );
 }
