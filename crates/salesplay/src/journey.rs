@@ -135,8 +135,9 @@ pub struct Move {
 pub enum MoveKind {
     /// From no stage into the first stage (its entry criteria).
     Start,
-    /// Along a declared successor edge, forward or back (exit criteria of the stage left,
-    /// the edge's guard, entry criteria of the stage entered).
+    /// Along a declared successor edge (the edge's guard and the entry criteria of the stage
+    /// entered; on a forward edge also the exit criteria of the stage left — a declared edge
+    /// back, such as a relationship reset, does not wait for the stage left to be finished).
     Advance,
     /// Into a stage enterable from anywhere (its entry criteria).
     Anywhere,
@@ -935,8 +936,9 @@ impl Journey {
             let entry = entry_checks(target, facts, at);
             let ok = guard.as_ref().is_none_or(CriterionCheck::is_met)
                 && entry.iter().all(CriterionCheck::is_met);
-            if ok && exit_met {
-                let mut criteria = exit;
+            let forward = t.to > current.index;
+            if ok && (exit_met || !forward) {
+                let mut criteria = if forward { exit } else { Vec::new() };
                 criteria.extend(guard);
                 criteria.extend(entry);
                 let m = self.make_move(target, MoveKind::Advance, criteria, Vec::new(), at, note);
@@ -957,8 +959,9 @@ impl Journey {
 
     /// Moves to stage `to` at `at`, if the engine allows it:
     ///
-    /// - along a declared successor edge (forward, or back on a declared cycle): the current
-    ///   stage's exit criteria, the edge's guard and the target's entry criteria;
+    /// - along a declared successor edge: the edge's guard and the target's entry criteria,
+    ///   and on a forward edge the current stage's exit criteria too (a declared edge back,
+    ///   on a cycle, does not wait for the current stage to be finished);
     /// - into a stage enterable from anywhere: its entry criteria;
     /// - from no stage into the first stage: its entry criteria;
     /// - to an earlier stage no edge leads to: the `backward` policy, then the target's
@@ -1455,7 +1458,12 @@ fn plan(
         .filter(|t| t.to == target.index)
         .collect();
     if !edges.is_empty() {
-        let mut criteria = exit_checks(current, facts, now);
+        // A declared edge back does not wait for the current stage to be finished.
+        let mut criteria = if target.index > current.index {
+            exit_checks(current, facts, now)
+        } else {
+            Vec::new()
+        };
         // Any edge whose guard holds (or that has none) will do; else report every guard.
         let guards: Vec<CriterionCheck> = edges
             .iter()

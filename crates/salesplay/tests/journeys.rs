@@ -1330,3 +1330,59 @@ fn a_key_account_journey_through_the_shipped_playbook() {
     let text = serde_json::to_string(&journey).unwrap();
     assert_eq!(Journey::from_json(&text).unwrap(), journey);
 }
+
+#[test]
+fn a_declared_edge_back_does_not_wait_for_the_stage_left() {
+    // The relationship cycle: a change of key people sends the account back to phase 1,
+    // even though phase 2 is not finished.
+    let playbook = Playbook::from_yaml_str(
+        r#"
+id: cycle
+facts: { trusted: bool, stable: bool, people_changed: bool }
+stages:
+  - id: establish
+    exit: [{ id: is_trusted, when: trusted }]
+  - id: stabilise
+    entry: [{ id: trusted_again, when: trusted }]
+    exit: [{ id: is_stable, when: stable }]
+    next:
+      - strengthen
+      - { to: establish, when: people_changed }
+  - id: strengthen
+    entry: [{ id: stable_again, when: stable }]
+    next: [{ to: establish, when: people_changed }]
+"#,
+    )
+    .unwrap();
+    let at = |d| Utc.with_ymd_and_hms(2026, 1, d, 9, 0, 0).unwrap();
+    let f = |v: serde_json::Value| playbook.facts_from_json(&v).unwrap();
+    let mut journey = Journey::start(
+        &playbook,
+        &f(json!({"trusted": true})),
+        at(1),
+        Note::default(),
+    )
+    .unwrap();
+    journey
+        .advance(
+            &playbook,
+            &f(json!({"trusted": true})),
+            at(2),
+            Note::default(),
+        )
+        .unwrap();
+    assert_eq!(journey.stage(), Some("stabilise"));
+    let changed = f(json!({"trusted": true, "stable": false, "people_changed": true}));
+    let moved = journey
+        .advance(&playbook, &changed, at(3), Note::by("li"))
+        .unwrap();
+    assert_eq!(
+        (moved.kind, moved.to.as_str()),
+        (MoveKind::Advance, "establish")
+    );
+    assert!(
+        moved.criteria.iter().all(|c| c.id != "is_stable"),
+        "{:?}",
+        moved.criteria
+    );
+}
