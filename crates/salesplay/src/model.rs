@@ -444,7 +444,7 @@ impl JsonSchema for FactType {
                                 "ordered": {"type": "boolean"},
                                 "label": {"$ref": "#/$defs/Label"}}},
                 {"type": "object", "required": ["list"], "additionalProperties": false,
-                 "properties": {"list": {"oneOf": [
+                 "properties": {"list": {"anyOf": [
                         {"$ref": "#/$defs/FactType"},
                         {"type": "object", "additionalProperties": {"$ref": "#/$defs/FactType"}}]},
                      "label": {"$ref": "#/$defs/Label"}}},
