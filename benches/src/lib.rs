@@ -11,6 +11,10 @@
 //! Run the benches with `cargo bench -p salesplay-benches --bench criteria`; a quick look is
 //! `cargo bench -p salesplay-benches --bench criteria -- --warm-up-time 1 --measurement-time 3`.
 //! Every engine's answer is checked once, before any timing, so a bench never times an error.
+//!
+//! [`synthetic`] holds the generated inputs of the engine benches (`benches/engine.rs`).
+
+pub mod synthetic;
 
 /// One criterion, spelled in the syntax of each engine that is benched.
 ///

@@ -194,6 +194,9 @@ pub struct FactDecl {
 pub struct Schema {
     facts: Vec<FactDecl>,
     index: HashMap<String, Slot>,
+    /// Every proper prefix of a declared path (`relationship` for `relationship.level`),
+    /// with one path that lies under it: declaring stays linear in the number of facts.
+    groups: HashMap<String, String>,
 }
 
 /// Why a fact could not be declared.
@@ -284,11 +287,10 @@ impl Schema {
                 });
             }
         }
-        let under = format!("{path}.");
-        if let Some(inner) = self.facts.iter().find(|f| f.path.starts_with(&under)) {
+        if let Some(inner) = self.groups.get(path) {
             return Err(SchemaError::Nested {
                 outer: path.to_string(),
-                inner: inner.path.clone(),
+                inner: inner.clone(),
             });
         }
         let slot = Slot(u32::try_from(self.facts.len()).map_err(|_| SchemaError::TooMany)?);
@@ -297,6 +299,10 @@ impl Schema {
             ty,
         });
         self.index.insert(path.to_string(), slot);
+        for i in 1..segments.len() {
+            let prefix = segments.get(..i).unwrap_or_default().join(".");
+            self.groups.entry(prefix).or_insert_with(|| path.to_string());
+        }
         Ok(slot)
     }
 

@@ -87,7 +87,8 @@ fn all_met(criteria: &[Criterion], facts: &Facts, now: DateTime<Utc>) -> bool {
 
 impl Playbook {
     /// The derived stage of an account: the walk of the assessment without its report.
-    /// Allocates nothing; use it to place many accounts.
+    /// Allocates nothing for playbooks of up to 128 stages (one bitset allocation beyond);
+    /// use it to place many accounts.
     ///
     /// Returns the stage's index, or `None` when the first stage's entry criteria are not met.
     pub fn locate(&self, facts: &Facts, now: DateTime<Utc>) -> Option<usize> {
