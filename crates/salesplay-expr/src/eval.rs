@@ -84,6 +84,21 @@ pub(crate) struct Env<'a> {
     pub(crate) scope: Option<&'a Scope<'a>>,
 }
 
+impl<'a> Env<'a> {
+    /// The environment inside a macro, with `scope` as the innermost variable.
+    #[inline]
+    pub(crate) fn within<'b>(&self, scope: &'b Scope<'b>) -> Env<'b>
+    where
+        'a: 'b,
+    {
+        Env {
+            facts: self.facts,
+            now: self.now,
+            scope: Some(scope),
+        }
+    }
+}
+
 /// Receives the absent facts evaluation runs into; the plain evaluator uses [`NoTrace`].
 pub(crate) trait Tracer {
     fn missing_fact(&mut self, slot: u32);
@@ -404,11 +419,7 @@ fn comprehension<'a, T: Tracer>(
             list_fact,
             parent: env.scope,
         };
-        let inner = Env {
-            facts: env.facts,
-            now: env.now,
-            scope: Some(&scope),
-        };
+        let inner = env.within(&scope);
         let result = eval(body, &inner, t);
         match kind {
             Macro::All | Macro::Exists => {

@@ -385,11 +385,7 @@ impl<'p> Explainer<'p> {
                         list_fact,
                         parent: env.scope,
                     };
-                    let inner = Env {
-                        facts: env.facts,
-                        now: env.now,
-                        scope: Some(&scope),
-                    };
+                    let inner = env.within(&scope);
                     if self.eval_bool(body, &inner) == Ok(true) {
                         count += 1;
                     }
@@ -409,11 +405,7 @@ impl<'p> Explainer<'p> {
                         list_fact,
                         parent: env.scope,
                     };
-                    let inner = Env {
-                        facts: env.facts,
-                        now: env.now,
-                        scope: Some(&scope),
-                    };
+                    let inner = env.within(&scope);
                     if self.eval_bool(body, &inner) == Ok(!want) {
                         found = Some((index, self.explain(body, &inner, want)));
                         break;

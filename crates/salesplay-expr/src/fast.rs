@@ -144,11 +144,7 @@ fn compile_macro(kind: Macro, read: ReadFn, list_fact: Option<u32>, body: BoolFn
                 list_fact,
                 parent: env.scope,
             };
-            let inner = Env {
-                facts: env.facts,
-                now: env.now,
-                scope: Some(&scope),
-            };
+            let inner = env.within(&scope);
             let t = body(&inner);
             match (kind, t) {
                 (Macro::Exists, Truth::True) => return Truth::True,

@@ -301,7 +301,9 @@ impl Schema {
         self.index.insert(path.to_string(), slot);
         for i in 1..segments.len() {
             let prefix = segments.get(..i).unwrap_or_default().join(".");
-            self.groups.entry(prefix).or_insert_with(|| path.to_string());
+            self.groups
+                .entry(prefix)
+                .or_insert_with(|| path.to_string());
         }
         Ok(slot)
     }
