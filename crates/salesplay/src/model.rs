@@ -1,5 +1,5 @@
 //! The playbook file as written: the serde model of the YAML format, with the position of
-//! everything a diagnostic may point at. Only [`crate::load`] reads it; it becomes a validated
+//! everything a diagnostic may point at. Only the loader reads it; it becomes a validated
 //! [`crate::Playbook`] or a list of diagnostics.
 //!
 //! The JSON Schema that editors use is generated from these types (`schemars`), so the schema
