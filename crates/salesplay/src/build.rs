@@ -326,7 +326,16 @@ impl<'r, 's> Builder<'r, 's> {
                     continue;
                 }
             };
-            if let FactType::Labelled { label, .. } = &ty.value {
+            // The fact's own label, or else the label of the named type it uses.
+            let label = match &ty.value {
+                FactType::Labelled { label, .. } => Some(label),
+                FactType::Named(name) => match resolver.named.get(name.as_str()) {
+                    Some(FactType::Labelled { label, .. }) => Some(label),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(label) = label {
                 labels.insert(path.value.clone(), label.clone());
                 self.labels.push(LabelAt {
                     label,

@@ -40,3 +40,20 @@ fn every_shipped_playbook_is_built_in() {
         "shipped playbooks without a builtin:: function: {missing:?}"
     );
 }
+
+#[test]
+fn a_fact_of_a_labelled_named_type_takes_its_label() {
+    let playbook = salesplay::Playbook::from_yaml_str(
+        r#"
+id: p
+types:
+  level: { type: { enum: [low, high], ordered: true }, label: { en: Relationship level, zh: 关系等级 } }
+facts:
+  relationship.level: level
+stages: [{ id: only, entry: [{ id: high, when: 'relationship.level >= "high"' }] }]
+"#,
+    )
+    .unwrap();
+    let label = playbook.fact_label("relationship.level").unwrap();
+    assert_eq!(label.get("zh"), "关系等级");
+}
