@@ -14,6 +14,7 @@
 //!
 //! [`synthetic`] holds the generated inputs of the engine benches (`benches/engine.rs`).
 
+pub mod six_steps;
 pub mod synthetic;
 
 /// One criterion, spelled in the syntax of each engine that is benched.
