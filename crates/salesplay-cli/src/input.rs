@@ -93,7 +93,10 @@ fn parse_document(text: &str, syntax: Syntax) -> Result<serde_json::Value, Vec<F
 
 /// Parses JSON text, with the position of an error.
 pub(crate) fn parse_json(text: &str) -> Result<serde_json::Value, FactsProblem> {
-    serde_json::from_str(text).map_err(|e| json_problem(&e, "the facts are not valid JSON"))
+    // A byte-order mark is not JSON, but editors write one: accept it as YAML input does.
+    // (Positions in errors then count from after it.)
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    strict::from_str(text).map_err(|e| json_problem(&e, "the facts are not valid JSON"))
 }
 
 /// A serde_json error as a problem with its position (the message without serde_json's
@@ -175,4 +178,109 @@ pub(crate) fn bind(
             })
             .collect()
     })
+}
+
+/// JSON parsing that rejects a key repeated in one object: `serde_json::Value` keeps the last
+/// value silently, and a CRM export with `{"ok": true, "ok": false}` is a bad record, not a
+/// quiet `false`.
+pub(crate) mod strict {
+    use std::fmt;
+
+    use serde::de::{
+        self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
+    };
+    use serde_json::{Map, Value};
+
+    /// Parses `text` as JSON, failing on a duplicate key.
+    pub(crate) fn from_str(text: &str) -> Result<Value, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let value = Strict.deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+
+    /// Parses bytes as JSON, failing on a duplicate key.
+    pub(crate) fn from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let value = Strict.deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+
+    struct Strict;
+
+    impl<'de> DeserializeSeed<'de> for Strict {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+            deserializer.deserialize_any(StrictVisitor)
+        }
+    }
+
+    struct StrictVisitor;
+
+    impl<'de> Visitor<'de> for StrictVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(de::Error::custom(format!(
+                        "the key `{key}` appears twice in one object"
+                    )));
+                }
+                let value = map.next_value_seed(Strict)?;
+                out.insert(key, value);
+            }
+            Ok(Value::Object(out))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(value) = seq.next_element_seed(Strict)? {
+                out.push(value);
+            }
+            Ok(Value::Array(out))
+        }
+
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_none<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            Value::deserialize(d)
+        }
+    }
 }

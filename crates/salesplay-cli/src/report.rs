@@ -324,7 +324,7 @@ fn read_jsonl(
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let document: Value = match serde_json::from_slice(&buf) {
+        let document: Value = match crate::input::strict::from_slice(&buf) {
             Ok(document) => document,
             Err(e) => {
                 run.invalid(line, &json_error(&e))?;
@@ -444,6 +444,51 @@ struct Column {
     fact: Option<Type>,
 }
 
+/// A reader that notes where its lines end, so a byte offset can be turned into a line
+/// number whatever the line endings. Offsets behind the reader's position are folded into a
+/// count, so memory stays bounded by the read-ahead.
+struct LineCounter<R> {
+    inner: R,
+    offset: u64,
+    newlines: std::cell::RefCell<(u64, std::collections::VecDeque<u64>)>,
+}
+
+impl<R> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        LineCounter {
+            inner,
+            offset: 0,
+            newlines: std::cell::RefCell::new((0, std::collections::VecDeque::new())),
+        }
+    }
+
+    /// The 1-based line of the byte at `offset` (offsets must not decrease between calls).
+    fn line_of(&self, offset: u64) -> u64 {
+        let mut state = self.newlines.borrow_mut();
+        let (passed, ahead) = &mut *state;
+        // `<=`: with CRLF endings the csv crate starts a record at the `\n` of the line before.
+        while ahead.front().is_some_and(|&nl| nl <= offset) {
+            ahead.pop_front();
+            *passed += 1;
+        }
+        *passed + 1
+    }
+}
+
+impl<R: io::Read> io::Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut newlines = self.newlines.borrow_mut();
+        for (i, byte) in buf.iter().take(n).enumerate() {
+            if *byte == b'\n' {
+                newlines.1.push_back(self.offset + i as u64);
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
 fn read_csv(
     playbook: &Playbook,
     reader: &mut dyn BufRead,
@@ -453,7 +498,7 @@ fn read_csv(
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(reader);
+        .from_reader(LineCounter::new(reader));
     let headers = match csv.byte_headers() {
         Ok(headers) => headers.clone(),
         Err(e) => return Err(io::Error::other(format!("cannot read the CSV header: {e}"))),
@@ -495,7 +540,10 @@ fn read_csv(
             run.progress.inc(p.byte().saturating_sub(last_byte));
             last_byte = p.byte();
         }
-        let line = position.as_ref().map_or(0, csv::Position::line);
+        // The csv crate miscounts lines ended by CRLF; count them from the bytes instead.
+        let line = position
+            .as_ref()
+            .map_or(0, |p| csv.get_ref().line_of(p.byte()));
         match read {
             Ok(false) => return Ok(()),
             Ok(true) => {}

@@ -62,7 +62,7 @@ use chrono::{DateTime, Utc};
 pub use diagnostic::{Code, Diagnostic, did_you_mean};
 pub use eval::{EvalError, EvalErrorKind, Stop};
 pub use explain::{Detail, Explanation, Reason};
-pub use parser::{Limits, parse, parse_with};
+pub use parser::{Limits, MAX_DEPTH_CEILING, parse, parse_with};
 pub use render::{Snippet, line_col, render};
 pub use span::Span;
 pub use types::{EnumType, FactDecl, RecordType, Schema, SchemaError, Slot, Type};

@@ -12,7 +12,8 @@ use crate::span::Span;
 pub struct Limits {
     /// Longest accepted source text, in bytes.
     pub max_source_len: usize,
-    /// Deepest accepted nesting of the syntax tree.
+    /// Deepest accepted nesting of the syntax tree; values above [`MAX_DEPTH_CEILING`] are
+    /// clamped to it.
     pub max_depth: usize,
     /// Most syntax-tree nodes in one expression.
     pub max_nodes: usize,
@@ -27,6 +28,11 @@ impl Default for Limits {
         }
     }
 }
+
+/// The deepest tree any configuration accepts: the parser, checker and evaluators recurse
+/// over the tree, and this keeps them inside a 2 MiB thread stack even in debug builds.
+/// `Limits::max_depth` can lower it, not raise it.
+pub const MAX_DEPTH_CEILING: usize = 100;
 
 const RESERVED: &[&str] = &[
     "as",
@@ -114,7 +120,7 @@ pub fn parse_with(source: &str, limits: &Limits) -> Result<Expr, Vec<Diagnostic>
 fn check_height(expr: &Expr, limits: &Limits) -> Result<(), Vec<Diagnostic>> {
     let mut stack = vec![(expr, 1usize)];
     while let Some((node, depth)) = stack.pop() {
-        if depth > limits.max_depth {
+        if depth > limits.max_depth.min(MAX_DEPTH_CEILING) {
             return Err(vec![too_deep(node.span, limits)]);
         }
         let next = depth + 1;
@@ -162,7 +168,7 @@ fn too_deep(span: Span, limits: &Limits) -> Diagnostic {
         span,
         format!(
             "expression nests deeper than the limit of {} levels",
-            limits.max_depth
+            limits.max_depth.min(MAX_DEPTH_CEILING)
         ),
     )
     .help("split the criterion into several criteria, or raise `max_depth`")
@@ -252,10 +258,15 @@ impl Parser<'_> {
         Ok(Expr { kind, span })
     }
 
+    /// The depth limit in force: the configured one, never above [`MAX_DEPTH_CEILING`].
+    fn max_depth(&self) -> usize {
+        self.limits.max_depth.min(MAX_DEPTH_CEILING)
+    }
+
     /// Runs `f` one level deeper, failing cleanly past the depth limit.
     fn nested(&mut self, f: impl FnOnce(&mut Self) -> PResult) -> PResult {
         self.depth += 1;
-        if self.depth > self.limits.max_depth {
+        if self.depth > self.max_depth() {
             return Err(too_deep(self.peek().span, self.limits));
         }
         let result = f(self);
@@ -314,7 +325,13 @@ impl Parser<'_> {
     /// precedence level, which keeps the stack shallow for nested parentheses.
     fn binary(&mut self, min_prec: u8) -> PResult {
         let mut lhs = self.unary()?;
+        let mut chain = 0usize;
         while let Some(op) = binary_op(&self.peek().tok).filter(|op| op.precedence() >= min_prec) {
+            // Each operator of a chain deepens the tree by one: stop before building more.
+            chain += 1;
+            if self.depth + chain > self.max_depth() {
+                return Err(too_deep(self.peek().span, self.limits));
+            }
             self.bump();
             let rhs = self.binary(op.precedence() + 1)?;
             let span = lhs.span.to(rhs.span);
@@ -369,7 +386,15 @@ impl Parser<'_> {
 
     fn member(&mut self) -> PResult {
         let mut expr = self.primary()?;
+        let mut chain = 0usize;
         loop {
+            // Each `.field`, call or index deepens the tree by one: stop before building more.
+            if matches!(self.peek().tok, Tok::Dot | Tok::LBracket) {
+                chain += 1;
+                if self.depth + chain > self.max_depth() {
+                    return Err(too_deep(self.peek().span, self.limits));
+                }
+            }
             if self.eat(&Tok::Dot) {
                 let token = self.bump();
                 if token.tok != Tok::Ident {
@@ -636,6 +661,34 @@ mod tests {
         let e = parse("a # b $ c").unwrap_err();
         assert_eq!(e.len(), 2);
         assert!(e.iter().all(|d| d.code == Code::InvalidCharacter));
+    }
+
+    #[test]
+    fn long_chains_stop_before_they_are_built() {
+        let raised = Limits {
+            max_source_len: 64 * 1024 * 1024,
+            max_nodes: 10_000_000,
+            ..Limits::default()
+        };
+        let sum = format!("{} > 0", vec!["n"; 100_000].join(" + "));
+        assert_eq!(
+            parse_with(&sum, &raised).unwrap_err()[0].code,
+            Code::TooDeep
+        );
+        let fields = format!("ok{}", ".x".repeat(100_000));
+        assert_eq!(
+            parse_with(&fields, &raised).unwrap_err()[0].code,
+            Code::TooDeep
+        );
+        let ceiling = Limits {
+            max_depth: 1_000_000,
+            ..raised
+        };
+        let deep = format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000));
+        assert_eq!(
+            parse_with(&deep, &ceiling).unwrap_err()[0].code,
+            Code::TooDeep
+        );
     }
 
     #[test]

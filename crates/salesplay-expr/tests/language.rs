@@ -117,3 +117,23 @@ fn constant_criteria_are_detected() {
         .collect();
     assert_eq!(facts, ["amount", "count", "signed_on"]);
 }
+
+#[test]
+fn the_deepest_accepted_trees_evaluate_on_a_small_stack() {
+    // Test threads have 2 MiB stacks; the depth ceiling must leave the checker and both
+    // evaluators room on them, in debug builds too.
+    let schema = common::schema();
+    let facts = common::facts(&schema);
+    let nots = format!("{}flag", "!".repeat(96));
+    let parens = format!("{}flag{}", "(".repeat(96), ")".repeat(96));
+    let sum = format!("{} > 0", vec!["count"; 96].join(" + "));
+    for source in [nots, parens, sum] {
+        let program = salesplay_expr::compile_criterion(&source, &schema).unwrap();
+        assert_ne!(
+            program.check(&facts, common::now()),
+            salesplay_expr::Status::Unknown
+        );
+        let _ = program.evaluate(&facts, common::now());
+        let _ = program.explain(&facts, common::now());
+    }
+}

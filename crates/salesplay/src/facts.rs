@@ -20,7 +20,12 @@ impl fmt::Display for FactsError {
             if i > 0 {
                 f.write_str("; ")?;
             }
-            write!(f, "{e}")?;
+            // A problem with the whole document has no fact path to name.
+            if e.path.is_empty() {
+                f.write_str(&e.message)?;
+            } else {
+                write!(f, "{e}")?;
+            }
             if let Some(help) = &e.help {
                 write!(f, " ({help})")?;
             }
@@ -41,6 +46,9 @@ impl FactsError {
     }
 }
 
+/// YAML events one account's facts may take (a list of 10,000 records of a few fields fits).
+const FACTS_YAML_NODES: usize = 200_000;
+
 impl Playbook {
     /// Binds a JSON document of facts to this playbook's declared facts. Undeclared keys are
     /// ignored; absent and `null` facts are unknown; a value of the wrong type is an error
@@ -52,12 +60,25 @@ impl Playbook {
 
     /// Binds facts given as YAML text.
     pub fn facts_from_yaml(&self, yaml: &str) -> Result<Facts, FactsError> {
-        let json: serde_json::Value = serde_saphyr::from_str(yaml).map_err(|e| {
-            FactsError::single(
-                "",
-                format!("the facts are not valid YAML: {}", e.without_snippet()),
-            )
-        })?;
+        // One account's facts are small: a tighter budget than a playbook's.
+        let limits = crate::Limits {
+            max_yaml_nodes: FACTS_YAML_NODES,
+            ..crate::Limits::default()
+        };
+        let options = serde_saphyr::options! {
+            budget: serde_saphyr::budget! {
+                max_depth: limits.max_yaml_depth,
+                max_nodes: limits.max_yaml_nodes,
+                max_events: limits.max_yaml_nodes,
+                max_aliases: limits.max_yaml_aliases,
+                max_anchors: limits.max_yaml_aliases,
+                max_recorded_anchor_events: limits.max_yaml_nodes / 10,
+            },
+        };
+        let json: serde_json::Value =
+            serde_saphyr::from_str_with_options(yaml, options).map_err(|e| {
+                FactsError::single("", crate::load::facts_yaml_message(&e, yaml, &limits))
+            })?;
         self.facts_from_json(&json)
     }
 

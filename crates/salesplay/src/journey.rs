@@ -795,6 +795,8 @@ impl Journey {
     /// Parses a journey from JSON, checking that its history holds together. Check it
     /// against a playbook with [`Journey::resume`] before moving it.
     pub fn from_json(text: &str) -> Result<Journey, JourneyError> {
+        // A byte-order mark is not JSON, but editors write one.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let record: JourneyRecord =
             serde_json::from_str(text).map_err(|e| JourneyError::Malformed {
                 message: e.to_string(),

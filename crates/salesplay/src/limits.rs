@@ -8,7 +8,8 @@ pub struct Limits {
     pub max_document_bytes: usize,
     /// Deepest YAML nesting.
     pub max_yaml_depth: usize,
-    /// Most YAML nodes, counting those that aliases expand to.
+    /// Most YAML nodes and parse events, counting those that aliases expand to (a
+    /// 20,000-stage playbook needs about 500,000).
     pub max_yaml_nodes: usize,
     /// Most alias references (`*name`) in one file.
     pub max_yaml_aliases: usize,
@@ -27,11 +28,11 @@ impl Default for Limits {
         Limits {
             max_document_bytes: 16 * 1024 * 1024,
             max_yaml_depth: 64,
-            max_yaml_nodes: 2_000_000,
+            max_yaml_nodes: 600_000,
             max_yaml_aliases: 1_000,
             max_stages: 20_000,
             max_criteria: 200_000,
-            max_fact_list_len: 100_000,
+            max_fact_list_len: 10_000,
             expr: salesplay_expr::Limits::default(),
         }
     }

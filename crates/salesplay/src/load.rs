@@ -122,6 +122,10 @@ impl Playbook {
             budget: serde_saphyr::budget! {
                 max_depth: limits.max_yaml_depth,
                 max_nodes: limits.max_yaml_nodes,
+                max_events: limits.max_yaml_nodes,
+                // What anchors keep for replay: a playbook reusing a few anchors needs little;
+                // an alias bomb needs it all.
+                max_recorded_anchor_events: limits.max_yaml_nodes / 10,
                 max_aliases: limits.max_yaml_aliases,
                 max_anchors: limits.max_yaml_aliases,
                 max_documents: 1,
@@ -383,6 +387,45 @@ fn budget_number(report: &str, name: &str) -> Option<u64> {
         .ok()
 }
 
+/// The message for facts given as YAML that do not parse or are over a budget.
+pub(crate) fn facts_yaml_message(
+    error: &serde_saphyr::Error,
+    yaml: &str,
+    limits: &Limits,
+) -> String {
+    let full = error.without_snippet().to_string();
+    let message = full.split(" at line ").next().unwrap_or(&full);
+    let location = error.location();
+    let at = location
+        .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
+        .unwrap_or_default();
+    // The key written at the start of the error's line names the fact, as near as YAML says.
+    let key = location
+        .and_then(|l| {
+            yaml.lines()
+                .nth(usize::try_from(l.line()).ok()?.checked_sub(1)?)
+        })
+        .and_then(|line| line.split_once(':'))
+        .map(|(key, _)| {
+            key.trim()
+                .trim_matches(|c| c == '"' || c == '\'' || c == '{')
+        })
+        .filter(|key| !key.is_empty() && !key.contains(' '));
+    let named = key.map(|k| format!("fact `{k}`: ")).unwrap_or_default();
+    if let Some(report) = message.strip_prefix("budget breached: ") {
+        let (what, _) = budget_message(report, limits);
+        return format!("the facts are over a size limit: {what}{at}");
+    }
+    if let Some(rest) = message.strip_prefix("non-finite float `") {
+        let value = rest.split('`').next().unwrap_or(rest);
+        return format!("{named}`{value}` is not a finite number{at}");
+    }
+    format!(
+        "the facts are not valid YAML: {named}{}{at}",
+        plain_words(message).0
+    )
+}
+
 fn budget_message(report: &str, limits: &Limits) -> (String, String) {
     let kind = report.split([' ', '{']).next().unwrap_or("");
     let raise = |field: &str| format!("raise `Limits::{field}` if this is intended");
@@ -396,20 +439,39 @@ fn budget_message(report: &str, limits: &Limits) -> (String, String) {
             raise("max_yaml_depth"),
         ),
         "Nodes" => (
-            format!("the YAML has more than {} nodes (counting what aliases expand to)", limits.max_yaml_nodes),
+            format!(
+                "the YAML has more than {} nodes (counting what aliases expand to)",
+                limits.max_yaml_nodes
+            ),
             raise("max_yaml_nodes"),
         ),
         "Events" => (
-            "the YAML has more than 1,000,000 parse events (nodes, counting what aliases expand to)".to_string(),
-            "split the playbook, or use fewer aliases".to_string(),
+            format!(
+                "the YAML has more than {} parse events (nodes, counting what aliases expand to)",
+                limits.max_yaml_nodes
+            ),
+            raise("max_yaml_nodes"),
         ),
         "Aliases" => (
-            format!("the YAML uses more than {} aliases", limits.max_yaml_aliases),
+            format!(
+                "the YAML uses more than {} aliases",
+                limits.max_yaml_aliases
+            ),
             raise("max_yaml_aliases"),
         ),
         "Anchors" => (
-            format!("the YAML defines more than {} anchors", limits.max_yaml_aliases),
+            format!(
+                "the YAML defines more than {} anchors",
+                limits.max_yaml_aliases
+            ),
             raise("max_yaml_aliases"),
+        ),
+        "RecordedAnchorEvents" | "RecordedAnchorBytes" => (
+            format!(
+                "the YAML's anchors expand to more than {} nodes, which looks like an alias bomb",
+                limits.max_yaml_nodes / 10
+            ),
+            raise("max_yaml_nodes"),
         ),
         "AliasAnchorRatio" => (
             format!(
@@ -424,12 +486,16 @@ fn budget_message(report: &str, limits: &Limits) -> (String, String) {
             "put each playbook in its own file".to_string(),
         ),
         "ScalarBytes" | "TotalScalarBytes" => (
-            format!("the YAML's text is over the limit of {} bytes", limits.max_document_bytes),
+            format!(
+                "the YAML's text is over the limit of {} bytes",
+                limits.max_document_bytes
+            ),
             raise("max_document_bytes"),
         ),
         _ => (
             "the YAML is over a size limit".to_string(),
-            "the file nests too deeply, has too many nodes, or expands too many aliases".to_string(),
+            "the file nests too deeply, has too many nodes, or expands too many aliases"
+                .to_string(),
         ),
     }
 }
