@@ -327,14 +327,8 @@ fn reader(node: &Node) -> Option<ReadFn> {
 fn slow(node: &Node) -> BoolFn {
     let node = node.clone();
     Arc::new(move |env| {
-        // INVARIANT: the node is borrowed only for this call; `eval` returns borrows of the
-        // node or the facts, which end before the closure returns.
-        let env = Env {
-            facts: env.facts,
-            now: env.now,
-            scope: env.scope,
-        };
-        match as_bool(&eval(&node, &env, &mut NoTrace), node.span) {
+        // `eval` borrows the node and the facts only for this call.
+        match as_bool(&eval(&node, env, &mut NoTrace), node.span) {
             Ok(b) => of(b),
             Err(Stop::Unknown) => Truth::Unknown,
             Err(Stop::Error(_)) => Truth::Error,

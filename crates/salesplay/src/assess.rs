@@ -107,18 +107,31 @@ impl Playbook {
         let Some(first) = self.stages.first() else {
             return Walk { stage: None };
         };
+        let end = self.chain(first, facts, now, &mut visit);
+        // A stage enterable from anywhere (lost, disqualified) takes the account as soon as
+        // its own entry criteria hold, wherever the chain ended.
+        if let Some(anywhere) = self.anywhere_stage(facts, now) {
+            visit(anywhere, true);
+            return Walk {
+                stage: Some(anywhere),
+            };
+        }
+        Walk { stage: end }
+    }
+
+    /// The chain of successors from the first stage: where it ends, or `None` when the first
+    /// stage's entry criteria do not hold.
+    fn chain(
+        &self,
+        first: &crate::playbook::Stage,
+        facts: &Facts,
+        now: DateTime<Utc>,
+        visit: &mut impl FnMut(usize, bool),
+    ) -> Option<usize> {
         let entered = all_met(&first.entry, facts, now);
         visit(0, entered);
         if !entered {
-            return match self.anywhere_stage(facts, now) {
-                Some(anywhere) => {
-                    visit(anywhere, true);
-                    Walk {
-                        stage: Some(anywhere),
-                    }
-                }
-                None => Walk { stage: None },
-            };
+            return None;
         }
         let mut current = 0usize;
         // INVARIANT: a stage count fits in a u128 bitset chunked by 64; `seen` marks visits.
@@ -173,17 +186,7 @@ impl Playbook {
                 break;
             }
         }
-        // A stage enterable from anywhere (lost, disqualified) takes the account as soon as
-        // its own entry criteria hold.
-        if let Some(anywhere) = self.anywhere_stage(facts, now) {
-            visit(anywhere, true);
-            return Walk {
-                stage: Some(anywhere),
-            };
-        }
-        Walk {
-            stage: Some(current),
-        }
+        Some(current)
     }
 
     /// The first stage enterable from anywhere whose entry criteria (at least one) all hold.
