@@ -199,14 +199,6 @@ pub(crate) mod strict {
         Ok(value)
     }
 
-    /// Parses bytes as JSON, failing on a duplicate key.
-    pub(crate) fn from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let value = Strict.deserialize(&mut de)?;
-        de.end()?;
-        Ok(value)
-    }
-
     struct Strict;
 
     impl<'de> DeserializeSeed<'de> for Strict {

@@ -416,4 +416,8 @@ pub(crate) struct ReportArgs {
     /// Fail (exit 1) when any record is invalid.
     #[arg(long)]
     deny_invalid: bool,
+    /// Threads that parse and place JSON Lines records. Default: one per core. The report
+    /// and the order of the messages do not depend on it.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
 }

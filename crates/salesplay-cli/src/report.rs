@@ -6,18 +6,21 @@
 //! is reported on stderr as `FILE:LINE: error: ...`, counted as invalid, and the run goes on:
 //! `accounts` is always `valid + invalid`.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
+use std::sync::{Mutex, mpsc};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use salesplay::expr::Type;
+use salesplay::FactsError;
+use salesplay::expr::{Bound, Captured, JsonBinder, JsonFactsError, JsonKind, Type};
 use salesplay::portfolio::FunnelReport;
 use salesplay::{Funnel, Playbook};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::eval::load_or_report;
-use crate::input::{MAX_FACTS_BYTES, json_kind};
+use crate::input::MAX_FACTS_BYTES;
 use crate::style::{Paint, plural};
 use crate::{ColorWhen, Console, Exit, InputFormat, OutputFormat, ReportArgs, wants_colour};
 
@@ -83,9 +86,14 @@ struct Run<'c, 'p, 'w> {
     progress: &'c ProgressBar,
 }
 
-impl Run<'_, '_, '_> {
+impl<'p> Run<'_, 'p, '_> {
     fn invalid(&mut self, line: u64, message: &str) -> io::Result<()> {
         self.funnel.add_invalid(&format!("line {line}"));
+        self.report_invalid(line, message)
+    }
+
+    /// Writes a bad record's message (it is counted elsewhere).
+    fn report_invalid(&mut self, line: u64, message: &str) -> io::Result<()> {
         let text = format!(
             "{}:{line}: {}: {message}\n",
             self.file,
@@ -93,6 +101,25 @@ impl Run<'_, '_, '_> {
         );
         let stderr = &mut *self.stderr;
         self.progress.suspend(|| stderr.write_all(text.as_bytes()))
+    }
+
+    /// Adds a placed batch to the funnel and reports its bad records; returns the batch for
+    /// its buffers to be reused.
+    fn apply(&mut self, placed: Placed<'p>) -> io::Result<Batch> {
+        let Placed {
+            funnel,
+            problems,
+            batch,
+        } = placed;
+        self.funnel =
+            std::mem::replace(&mut self.funnel, Funnel::new(funnel.playbook())).merge(funnel);
+        for (line, message) in &problems {
+            self.report_invalid(*line, message)?;
+        }
+        if !self.progress.is_hidden() {
+            self.progress.inc(batch.consumed);
+        }
+        Ok(batch)
     }
 
     fn warn(&mut self, message: &str) -> io::Result<()> {
@@ -188,8 +215,12 @@ pub(crate) fn run(
         progress: &progress,
     };
     let fields = ExtraFields::new(args);
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
     let outcome = match format {
-        InputFormat::Jsonl => read_jsonl(&playbook, reader, &fields, &mut run),
+        InputFormat::Jsonl => read_jsonl(&playbook, reader, &fields, jobs, &mut run),
         InputFormat::Csv => read_csv(&playbook, reader, &fields, &mut run),
     };
     progress.finish_and_clear();
@@ -254,15 +285,15 @@ fn progress_bar(terminal: bool, size: Option<u64>) -> ProgressBar {
     }
 }
 
-/// Reads one line into `buf` (without its line break), keeping at most `max` bytes. Returns
-/// the bytes consumed and whether the line was longer than `max` (then `buf` is empty), or
-/// `None` at the end of the input.
+/// Reads one line onto the end of `data` (without its line break), keeping at most `max`
+/// bytes of it. Returns the bytes consumed and whether the line was longer than `max` (then
+/// nothing of it is kept), or `None` at the end of the input.
 fn next_line(
     reader: &mut dyn BufRead,
-    buf: &mut Vec<u8>,
+    data: &mut Vec<u8>,
     max: usize,
 ) -> io::Result<Option<(usize, bool)>> {
-    buf.clear();
+    let start = data.len();
     let mut consumed = 0usize;
     let mut too_long = false;
     loop {
@@ -274,83 +305,381 @@ fn next_line(
         if available.is_empty() {
             return Ok((consumed > 0).then_some((consumed, too_long)));
         }
-        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+        let (chunk, done) = match find_newline(available) {
             Some(i) => (available.split_at(i + 1).0, true),
             None => (available, false),
         };
         if !too_long {
-            if buf.len() + chunk.len() > max.saturating_add(2) {
+            if data.len() - start + chunk.len() > max.saturating_add(2) {
                 too_long = true;
-                buf.clear();
+                data.truncate(start);
             } else {
-                buf.extend_from_slice(chunk);
+                data.extend_from_slice(chunk);
             }
         }
         let n = chunk.len();
         reader.consume(n);
         consumed += n;
         if done {
-            while buf.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
-                buf.pop();
+            while data.len() > start && data.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
+                data.pop();
             }
             return Ok(Some((consumed, too_long)));
         }
     }
 }
 
-fn read_jsonl(
-    playbook: &Playbook,
+/// The position of the first `\n` in `bytes`, eight bytes at a time.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const NEWLINES: u64 = ONES * b'\n' as u64;
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0usize;
+    for word in &mut words {
+        let eight: [u8; 8] = word.try_into().unwrap_or_default();
+        let x = u64::from_le_bytes(eight) ^ NEWLINES;
+        // A zero byte in `x` is a newline in the word (the classic has-zero-byte test).
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            return word.iter().position(|&b| b == b'\n').map(|i| offset + i);
+        }
+        offset += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| offset + i)
+}
+
+/// Lines of a batch, at most.
+const BATCH_LINES: usize = 1024;
+/// Bytes of a batch: a batch closes at the first line that reaches it.
+const BATCH_BYTES: usize = 1024 * 1024;
+
+/// JSON Lines read ahead and handed to a worker as one unit. Batches close after
+/// [`BATCH_LINES`] lines or [`BATCH_BYTES`] bytes, so where they split depends on the input
+/// alone, and so does the report (sums are added batch by batch in input order).
+#[derive(Default)]
+struct Batch {
+    seq: u64,
+    data: Vec<u8>,
+    lines: Vec<BatchLine>,
+    /// Bytes consumed from the input, line breaks included.
+    consumed: u64,
+}
+
+struct BatchLine {
+    number: u64,
+    start: usize,
+    end: usize,
+    too_long: bool,
+}
+
+/// A batch placed: its own funnel, the messages of its bad records in line order, and the
+/// batch itself for its buffers to be reused.
+struct Placed<'p> {
+    funnel: Funnel<'p>,
+    problems: Vec<(u64, String)>,
+    batch: Batch,
+}
+
+/// Reads the next batch into `batch` (cleared first); `false` at the end of the input.
+fn read_batch(
+    reader: &mut dyn BufRead,
+    batch: &mut Batch,
+    first_line: u64,
+    max: usize,
+) -> io::Result<bool> {
+    batch.data.clear();
+    batch.lines.clear();
+    batch.consumed = 0;
+    let mut number = first_line;
+    while batch.lines.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
+        let start = batch.data.len();
+        let Some((consumed, too_long)) = next_line(reader, &mut batch.data, max)? else {
+            break;
+        };
+        batch.consumed += u64::try_from(consumed).unwrap_or(0);
+        batch.lines.push(BatchLine {
+            number,
+            start,
+            end: batch.data.len(),
+            too_long,
+        });
+        number += 1;
+    }
+    Ok(!batch.lines.is_empty())
+}
+
+/// What every worker shares.
+struct Placer<'a, 'p> {
+    playbook: &'p Playbook,
+    binder: &'a JsonBinder<'p>,
+    captures: &'a Captures,
+    fields: &'a ExtraFields<'a>,
+    now: DateTime<Utc>,
+}
+
+impl<'p> Placer<'_, 'p> {
+    /// Binds and places every record of `batch`.
+    fn place(&self, batch: Batch, bound: &mut Bound) -> Placed<'p> {
+        let mut funnel = Funnel::new(self.playbook);
+        let mut problems = Vec::new();
+        for line in &batch.lines {
+            let mut record = batch.data.get(line.start..line.end).unwrap_or_default();
+            if line.too_long {
+                problems.push((
+                    line.number,
+                    format!("the record is over the limit of {MAX_FACTS_BYTES} bytes"),
+                ));
+            } else {
+                if line.number == 1 {
+                    // A byte-order mark some editors write; not part of the record.
+                    record = record.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(record);
+                }
+                if record.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                match self.place_record(record, bound) {
+                    Ok(extras) => {
+                        funnel.add_with(
+                            bound.facts(),
+                            self.now,
+                            extras.entered_at,
+                            extras.id.as_deref(),
+                            extras.amount,
+                        );
+                    }
+                    Err(message) => problems.push((line.number, message)),
+                }
+            }
+        }
+        for (number, _) in &problems {
+            funnel.add_invalid(&format!("line {number}"));
+        }
+        Placed {
+            funnel,
+            problems,
+            batch,
+        }
+    }
+
+    /// Binds one record into `bound` and reads its extras, or says what is wrong with it.
+    fn place_record(&self, record: &[u8], bound: &mut Bound) -> Result<Extras, String> {
+        let facts_error = match self.binder.bind_into(record, bound) {
+            Ok(()) => None,
+            Err(JsonFactsError::Syntax(e)) => return Err(json_error(&e)),
+            Err(JsonFactsError::NotAnObject(kind)) => {
+                return Err(format!(
+                    "a record must be a JSON object of facts, found {}",
+                    kind_words(kind)
+                ));
+            }
+            Err(JsonFactsError::Facts(errors)) => Some(FactsError { errors }.to_string()),
+            Err(other) => Some(other.to_string()),
+        };
+        // A bad extra is reported before bad facts, as it names the record itself.
+        let extras = captured_extras(bound, self.captures, self.fields)?;
+        match facts_error {
+            Some(e) => Err(e),
+            None => Ok(extras),
+        }
+    }
+}
+
+fn read_jsonl<'p>(
+    playbook: &'p Playbook,
     reader: &mut dyn BufRead,
     fields: &ExtraFields<'_>,
-    run: &mut Run<'_, '_, '_>,
+    jobs: usize,
+    run: &mut Run<'_, 'p, '_>,
 ) -> io::Result<()> {
     let max = usize::try_from(MAX_FACTS_BYTES).unwrap_or(usize::MAX);
-    let mut buf = Vec::with_capacity(4096);
-    let mut line = 0u64;
-    while let Some((consumed, too_long)) = next_line(reader, &mut buf, max)? {
-        line += 1;
-        run.progress.inc(u64::try_from(consumed).unwrap_or(0));
-        if too_long {
-            run.invalid(
-                line,
-                &format!("the record is over the limit of {MAX_FACTS_BYTES} bytes"),
-            )?;
-            continue;
+    // Each line is bound straight from its text: no `serde_json::Value` tree.
+    let mut binder = playbook.json_binder();
+    let captures = Captures {
+        id: fields.id.iter().map(|f| binder.capture(f)).collect(),
+        entered_at: binder.capture(fields.entered_at),
+        amount: binder.capture(fields.amount),
+    };
+    let placer = Placer {
+        playbook,
+        binder: &binder,
+        captures: &captures,
+        fields,
+        now: run.now,
+    };
+    let mut next_line_number = 1u64;
+    if jobs <= 1 {
+        let mut bound = Bound::new();
+        let mut batch = Batch::default();
+        while read_batch(reader, &mut batch, next_line_number, max)? {
+            next_line_number += batch.lines.len() as u64;
+            let placed = placer.place(std::mem::take(&mut batch), &mut bound);
+            batch = run.apply(placed)?;
         }
-        if line == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
-            // A byte-order mark some editors write; not part of the record.
-            buf.drain(..3);
+        return Ok(());
+    }
+    let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(jobs * 2);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Placed<'p>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let done_tx = done_tx.clone();
+            let (work_rx, placer) = (&work_rx, &placer);
+            scope.spawn(move || {
+                let mut bound = Bound::new();
+                loop {
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(batch) = next else { return };
+                    let seq = batch.seq;
+                    if done_tx
+                        .send((seq, placer.place(batch, &mut bound)))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
         }
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let document: Value = match crate::input::strict::from_slice(&buf) {
-            Ok(document) => document,
-            Err(e) => {
-                run.invalid(line, &json_error(&e))?;
-                continue;
+        drop(done_tx);
+        // Batches come back in any order; they are applied in input order.
+        let mut pending = BTreeMap::new();
+        let mut next_seq = 0u64;
+        let mut spare: Vec<Batch> = Vec::new();
+        let mut read = Ok(());
+        for seq in 0u64.. {
+            let mut batch = spare.pop().unwrap_or_default();
+            batch.seq = seq;
+            match read_batch(reader, &mut batch, next_line_number, max) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    read = Err(e);
+                    break;
+                }
             }
-        };
-        if !document.is_object() {
-            run.invalid(
-                line,
-                &format!(
-                    "a record must be a JSON object of facts, found {}",
-                    json_kind(&document)
-                ),
-            )?;
-            continue;
-        }
-        let extras = match json_extras(&document, fields) {
-            Ok(extras) => extras,
-            Err(e) => {
-                run.invalid(line, &e)?;
-                continue;
+            next_line_number += batch.lines.len() as u64;
+            if work_tx.send(batch).is_err() {
+                break;
             }
-        };
-        run.add(playbook, line, &document, extras)?;
+            while let Ok((seq, placed)) = done_rx.try_recv() {
+                pending.insert(seq, placed);
+            }
+            apply_ready(&mut pending, &mut next_seq, &mut spare, run)?;
+        }
+        drop(work_tx);
+        for (seq, placed) in done_rx {
+            pending.insert(seq, placed);
+            apply_ready(&mut pending, &mut next_seq, &mut spare, run)?;
+        }
+        read
+    })
+}
+
+/// Applies the placed batches that are next in input order.
+fn apply_ready<'p>(
+    pending: &mut BTreeMap<u64, Placed<'p>>,
+    next_seq: &mut u64,
+    spare: &mut Vec<Batch>,
+    run: &mut Run<'_, 'p, '_>,
+) -> io::Result<()> {
+    while let Some(placed) = pending.remove(next_seq) {
+        spare.push(run.apply(placed)?);
+        *next_seq += 1;
     }
     Ok(())
+}
+
+/// Where the binder keeps the extras of a JSON record.
+struct Captures {
+    /// One per id candidate, in order.
+    id: Vec<usize>,
+    entered_at: usize,
+    amount: usize,
+}
+
+/// A JSON kind in the words of the facts errors.
+fn kind_words(kind: JsonKind) -> &'static str {
+    match kind {
+        JsonKind::Null => "nothing (null)",
+        JsonKind::Bool => "a boolean",
+        JsonKind::Number => "a number",
+        JsonKind::String => "a string",
+        JsonKind::List => "a list",
+        _ => "a map",
+    }
+}
+
+fn captured_kind(value: &Captured) -> &'static str {
+    kind_words(match value {
+        Captured::Null => JsonKind::Null,
+        Captured::Bool(_) => JsonKind::Bool,
+        Captured::Number(_) => JsonKind::Number,
+        Captured::String(_) => JsonKind::String,
+        Captured::List => JsonKind::List,
+        _ => JsonKind::Object,
+    })
+}
+
+fn captured_extras(
+    bound: &Bound,
+    captures: &Captures,
+    fields: &ExtraFields<'_>,
+) -> Result<Extras, String> {
+    let mut extras = Extras::default();
+    let present = |capture: usize, explicit: bool| {
+        bound.captured(capture).filter(|v| {
+            !matches!(v, Captured::Null)
+                && (explicit || !matches!(v, Captured::List | Captured::Object))
+        })
+    };
+    let [id_explicit, entered_at_explicit, amount_explicit] = fields.explicit;
+    if let Some((field, value)) = fields
+        .id
+        .iter()
+        .zip(&captures.id)
+        .find_map(|(f, &c)| present(c, id_explicit).map(|v| (f, v)))
+    {
+        extras.id = Some(match value {
+            Captured::String(s) => s.clone(),
+            Captured::Number(n) => n.to_string(),
+            other => {
+                return Err(format!(
+                    "`{field}` (the account's id) must be a string or a number, found {}",
+                    captured_kind(other)
+                ));
+            }
+        });
+    }
+    if let Some(value) = present(captures.entered_at, entered_at_explicit) {
+        let Captured::String(text) = value else {
+            return Err(format!(
+                "`{}` must be an RFC 3339 timestamp or a YYYY-MM-DD date, found {}",
+                fields.entered_at,
+                captured_kind(value)
+            ));
+        };
+        extras.entered_at = Some(parse_entered_at(fields.entered_at, text)?);
+    }
+    if let Some(value) = present(captures.amount, amount_explicit) {
+        let amount = match value {
+            Captured::Number(n) => n.as_f64(),
+            _ => None,
+        };
+        extras.amount = Some(amount.ok_or_else(|| {
+            format!(
+                "`{}` (the deal's amount) must be a number, found {}",
+                fields.amount,
+                captured_kind(value)
+            )
+        })?);
+    }
+    Ok(extras)
 }
 
 /// A JSON error in one line, in an author's words.
@@ -367,63 +696,12 @@ fn json_error(e: &serde_json::Error) -> String {
     }
 }
 
-/// The value at a dotted `path` in a JSON object: a flat key first, then nested objects.
-fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    let object = value.as_object()?;
-    if let Some(v) = object.get(path) {
-        return Some(v);
-    }
-    let (head, rest) = path.split_once('.')?;
-    lookup(object.get(head)?, rest)
-}
-
-fn json_extras(document: &Value, fields: &ExtraFields<'_>) -> Result<Extras, String> {
-    let mut extras = Extras::default();
-    let present = |path: &str, explicit: bool| {
-        lookup(document, path)
-            .filter(|v| !v.is_null() && (explicit || !(v.is_object() || v.is_array())))
-    };
-    let [id_explicit, entered_at_explicit, amount_explicit] = fields.explicit;
-    if let Some((field, value)) = fields
-        .id
-        .iter()
-        .find_map(|f| present(f, id_explicit).map(|v| (f, v)))
-    {
-        extras.id = Some(match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            other => {
-                return Err(format!(
-                    "`{field}` (the account's id) must be a string or a number, found {}",
-                    json_kind(other)
-                ));
-            }
-        });
-    }
-    if let Some(value) = present(fields.entered_at, entered_at_explicit) {
-        let text = value.as_str().ok_or_else(|| {
-            format!(
-                "`{}` must be an RFC 3339 timestamp or a YYYY-MM-DD date, found {}",
-                fields.entered_at,
-                json_kind(value)
-            )
-        })?;
-        extras.entered_at = Some(parse_entered_at(fields.entered_at, text)?);
-    }
-    if let Some(value) = present(fields.amount, amount_explicit) {
-        extras.amount = Some(value.as_f64().ok_or_else(|| {
-            format!(
-                "`{}` (the deal's amount) must be a number, found {}",
-                fields.amount,
-                json_kind(value)
-            )
-        })?);
-    }
-    Ok(extras)
-}
-
 fn parse_entered_at(field: &str, text: &str) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
+    // The common case first, without chrono's format parser: one per record of a big file.
+    if let Some(date) = salesplay::expr::parse_date(text) {
+        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }

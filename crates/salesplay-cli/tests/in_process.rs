@@ -177,9 +177,9 @@ impl Read for Accounts {
     }
 }
 
-#[test]
-fn report_streams_and_counts_every_record() {
-    let total = 50_000;
+/// `salesplay report` over `total` generated accounts on standard input, with `extra`
+/// arguments: its exit, stdout and stderr.
+fn report_generated(total: u64, extra: &[&str]) -> (Exit, Vec<u8>, String) {
     let mut stdin = BufReader::new(Accounts {
         next: 0,
         total,
@@ -188,7 +188,7 @@ fn report_streams_and_counts_every_record() {
     });
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut console = Console::plain(&mut stdin, &mut out, &mut err);
-    let args = [
+    let mut args = vec![
         "salesplay".to_string(),
         "report".to_string(),
         format!("{DATA}/deal.yaml"),
@@ -199,7 +199,33 @@ fn report_streams_and_counts_every_record() {
         "--format".to_string(),
         "json".to_string(),
     ];
-    assert_eq!(run_with(args, &mut console), Exit::Success);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let exit = run_with(args, &mut console);
+    (exit, out, String::from_utf8(err).unwrap())
+}
+
+#[test]
+fn report_is_the_same_whatever_the_number_of_threads() {
+    // Several batches of lines, so workers finish out of order.
+    let one = report_generated(12_345, &["--jobs", "1"]);
+    assert_eq!(one.0, Exit::Success);
+    for jobs in ["2", "3", "8"] {
+        let many = report_generated(12_345, &["--jobs", jobs]);
+        assert_eq!(many.0, one.0);
+        assert_eq!(
+            String::from_utf8_lossy(&many.1),
+            String::from_utf8_lossy(&one.1),
+            "stdout with {jobs} threads"
+        );
+        assert!(many.2 == one.2, "stderr with {jobs} threads");
+    }
+}
+
+#[test]
+fn report_streams_and_counts_every_record() {
+    let total = 50_000;
+    let (exit, out, err) = report_generated(total, &[]);
+    assert_eq!(exit, Exit::Success);
     let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(report["accounts"], total);
     assert_eq!(report["invalid"], total / 10 * 3);
@@ -212,7 +238,6 @@ fn report_streams_and_counts_every_record() {
         .sum();
     assert_eq!(in_stages + total / 10 + total / 10 * 3, total);
     // Each bad record is reported with its line.
-    let err = String::from_utf8(err).unwrap();
     assert_eq!(
         err.lines()
             .filter(|l| l.starts_with("<stdin>:") && l.contains(": error: "))

@@ -47,6 +47,7 @@ mod diagnostic;
 mod eval;
 mod explain;
 mod fast;
+mod json;
 mod lexer;
 mod parser;
 mod program;
@@ -62,11 +63,12 @@ use chrono::{DateTime, Utc};
 pub use diagnostic::{Code, Diagnostic, did_you_mean};
 pub use eval::{EvalError, EvalErrorKind, Stop};
 pub use explain::{Detail, Explanation, Reason};
+pub use json::{Bound, Captured, JsonBinder, JsonFactsError, JsonKind};
 pub use parser::{Limits, MAX_DEPTH_CEILING, parse, parse_with};
 pub use render::{Snippet, line_col, render};
 pub use span::Span;
 pub use types::{EnumType, FactDecl, RecordType, Schema, SchemaError, Slot, Type};
-pub use value::{BindError, Facts, Value};
+pub use value::{BindError, Facts, Value, parse_date, parse_timestamp};
 
 use program::{Node, Ty};
 

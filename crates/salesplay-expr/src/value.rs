@@ -140,7 +140,7 @@ impl fmt::Display for DisplayValue<'_> {
 /// ```
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Facts {
-    values: Vec<Value>,
+    pub(crate) values: Vec<Value>,
 }
 
 /// A fact value that does not fit its declared type.
@@ -275,97 +275,14 @@ pub(crate) fn value_from_json(
     max_list_len: usize,
 ) -> Result<Value, BindError> {
     use serde_json::Value as J;
-    let wrong = |path: &str| {
-        bind_error(
-            path,
-            format!(
-                "expected {}, found {}",
-                describe_expected(ty),
-                json_kind(json)
-            ),
-            expected_help(ty),
-        )
-    };
     Ok(match (json, ty) {
         (J::Null, _) => Value::Null,
-        (J::Bool(b), Type::Bool) => Value::Bool(*b),
-        (J::Number(n), Type::Int) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => Value::Int(i),
-            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => Value::Int(f as i64),
-            _ => {
-                return Err(bind_error(
-                    path,
-                    format!("`{n}` is not a 64-bit integer"),
-                    Some("integers range from -9223372036854775808 to 9223372036854775807".into()),
-                ));
-            }
-        },
-        (J::Number(n), Type::Number) => match n.as_f64() {
-            Some(f) if f.is_finite() => Value::Number(f),
-            _ => {
-                return Err(bind_error(
-                    path,
-                    format!("`{n}` is not a finite number"),
-                    None,
-                ));
-            }
-        },
-        (J::String(s), Type::String) => Value::String(Arc::from(s.as_str())),
-        (J::String(s), Type::Date) => match parse_date(s) {
-            Some(d) => Value::Date(d),
-            None => {
-                return Err(bind_error(
-                    path,
-                    format!("`{s}` is not a valid date"),
-                    Some("write dates as YYYY-MM-DD, such as 2026-11-22".into()),
-                ));
-            }
-        },
-        (J::String(s), Type::Timestamp) => {
-            match parse_timestamp(s) {
-                Some(t) => Value::Timestamp(t),
-                None => {
-                    return Err(bind_error(
-                    path,
-                    format!("`{s}` is not a valid timestamp"),
-                    Some("write timestamps in RFC 3339 with a zone, such as 2026-11-22T09:30:00Z".into()),
-                ));
-                }
-            }
-        }
-        (J::String(s), Type::Duration) => match parse_duration(s) {
-            Some(d) => Value::Duration(d),
-            None => {
-                return Err(bind_error(
-                    path,
-                    format!("`{s}` is not a valid duration"),
-                    Some("write durations such as `36h`, `90m`, `1h30m` or `45s`".into()),
-                ));
-            }
-        },
-        (J::String(s), Type::Enum(e)) => match e.index_of(s) {
-            Some(i) => Value::Enum(i),
-            None => {
-                let help = crate::did_you_mean(s, e.values().iter().map(String::as_str))
-                    .map(|m| format!("did you mean `{m}`?"))
-                    .or_else(|| Some(format!("expected one of: {}", e.values().join(", "))));
-                return Err(bind_error(
-                    path,
-                    format!("`{s}` is not a value of the enum"),
-                    help,
-                ));
-            }
-        },
+        (J::Bool(b), _) => value_from_bool(*b, ty, path)?,
+        (J::Number(n), _) => value_from_number(n, ty, path)?,
+        (J::String(s), _) => value_from_str(s, ty, path)?,
         (J::Array(items), Type::List(elem)) => {
             if items.len() > max_list_len {
-                return Err(bind_error(
-                    path,
-                    format!(
-                        "list has {} elements, over the limit of {max_list_len}",
-                        items.len()
-                    ),
-                    None,
-                ));
+                return Err(list_too_long(path, items.len(), max_list_len));
             }
             let base = path.len();
             let mut out = Vec::with_capacity(items.len());
@@ -395,8 +312,100 @@ pub(crate) fn value_from_json(
             }
             Value::Record(out.into())
         }
-        _ => return Err(wrong(path)),
+        _ => return Err(wrong_kind(ty, json_kind(json), path)),
     })
+}
+
+/// A JSON value of the wrong kind for `ty`; `found` is its kind in words (`a string`).
+pub(crate) fn wrong_kind(ty: &Type, found: &str, path: &str) -> BindError {
+    bind_error(
+        path,
+        format!("expected {}, found {found}", describe_expected(ty)),
+        expected_help(ty),
+    )
+}
+
+/// A list longer than the limit.
+pub(crate) fn list_too_long(path: &str, len: usize, max_list_len: usize) -> BindError {
+    bind_error(
+        path,
+        format!("list has {len} elements, over the limit of {max_list_len}"),
+        None,
+    )
+}
+
+/// A JSON boolean as a value of type `ty`.
+pub(crate) fn value_from_bool(b: bool, ty: &Type, path: &str) -> Result<Value, BindError> {
+    match ty {
+        Type::Bool => Ok(Value::Bool(b)),
+        _ => Err(wrong_kind(ty, "a boolean", path)),
+    }
+}
+
+/// A JSON number as a value of type `ty`.
+pub(crate) fn value_from_number(
+    n: &serde_json::Number,
+    ty: &Type,
+    path: &str,
+) -> Result<Value, BindError> {
+    match ty {
+        Type::Int => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(Value::Int(i)),
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(Value::Int(f as i64)),
+            _ => Err(bind_error(
+                path,
+                format!("`{n}` is not a 64-bit integer"),
+                Some("integers range from -9223372036854775808 to 9223372036854775807".into()),
+            )),
+        },
+        Type::Number => match n.as_f64() {
+            Some(f) if f.is_finite() => Ok(Value::Number(f)),
+            _ => Err(bind_error(
+                path,
+                format!("`{n}` is not a finite number"),
+                None,
+            )),
+        },
+        _ => Err(wrong_kind(ty, "a number", path)),
+    }
+}
+
+/// A JSON string as a value of type `ty`: a string, or the text of a date, timestamp,
+/// duration or enum value.
+pub(crate) fn value_from_str(s: &str, ty: &Type, path: &str) -> Result<Value, BindError> {
+    match ty {
+        Type::String => Ok(Value::String(Arc::from(s))),
+        Type::Date => parse_date(s).map(Value::Date).ok_or_else(|| {
+            bind_error(
+                path,
+                format!("`{s}` is not a valid date"),
+                Some("write dates as YYYY-MM-DD, such as 2026-11-22".into()),
+            )
+        }),
+        Type::Timestamp => parse_timestamp(s).map(Value::Timestamp).ok_or_else(|| {
+            bind_error(
+                path,
+                format!("`{s}` is not a valid timestamp"),
+                Some(
+                    "write timestamps in RFC 3339 with a zone, such as 2026-11-22T09:30:00Z".into(),
+                ),
+            )
+        }),
+        Type::Duration => parse_duration(s).map(Value::Duration).ok_or_else(|| {
+            bind_error(
+                path,
+                format!("`{s}` is not a valid duration"),
+                Some("write durations such as `36h`, `90m`, `1h30m` or `45s`".into()),
+            )
+        }),
+        Type::Enum(e) => e.index_of(s).map(Value::Enum).ok_or_else(|| {
+            let help = crate::did_you_mean(s, e.values().iter().map(String::as_str))
+                .map(|m| format!("did you mean `{m}`?"))
+                .or_else(|| Some(format!("expected one of: {}", e.values().join(", "))));
+            bind_error(path, format!("`{s}` is not a value of the enum"), help)
+        }),
+        _ => Err(wrong_kind(ty, "a string", path)),
+    }
 }
 
 fn describe_expected(ty: &Type) -> String {
@@ -423,25 +432,34 @@ fn expected_help(ty: &Type) -> Option<String> {
     }
 }
 
-/// Parses a strict `YYYY-MM-DD` date.
-pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
-    let bytes = s.as_bytes();
-    let shape = bytes.len() == 10
-        && bytes.get(4) == Some(&b'-')
-        && bytes.get(7) == Some(&b'-')
-        && bytes
-            .iter()
-            .enumerate()
-            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
-    if !shape {
+/// Parses a date as facts write it: strictly `YYYY-MM-DD`, years 0001 to 9999.
+///
+/// ```
+/// assert!(salesplay_expr::parse_date("2026-02-28").is_some());
+/// assert!(salesplay_expr::parse_date("2026-02-30").is_none());
+/// assert!(salesplay_expr::parse_date("2026-2-28").is_none());
+/// ```
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *s.as_bytes() else {
+        return None;
+    };
+    let digit = |b: u8| b.is_ascii_digit().then(|| u32::from(b - b'0'));
+    let year = digit(y0)? * 1000 + digit(y1)? * 100 + digit(y2)? * 10 + digit(y3)?;
+    let month = digit(m0)? * 10 + digit(m1)?;
+    let day = digit(d0)? * 10 + digit(d1)?;
+    if year == 0 {
         return None;
     }
-    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    (date.year() >= 1).then_some(date)
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 
-/// Parses an RFC 3339 timestamp (a zone is required) within years 0001 to 9999.
-pub(crate) fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+/// Parses a timestamp as facts write it: RFC 3339 with a zone, years 0001 to 9999.
+///
+/// ```
+/// assert!(salesplay_expr::parse_timestamp("2026-11-22T09:30:00+08:00").is_some());
+/// assert!(salesplay_expr::parse_timestamp("2026-11-22T09:30:00").is_none());
+/// ```
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     let t = DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc);
     in_timestamp_range(t).then_some(t)
 }

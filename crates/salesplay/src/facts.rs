@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use salesplay_expr::{BindError, Facts};
+use salesplay_expr::{BindError, Facts, JsonBinder};
 use serde::Serialize;
 
 use crate::playbook::Playbook;
@@ -56,6 +56,28 @@ impl Playbook {
     pub fn facts_from_json(&self, json: &serde_json::Value) -> Result<Facts, FactsError> {
         Facts::from_json_with(&self.schema, json, self.fact_list_limit)
             .map_err(|errors| FactsError { errors })
+    }
+
+    /// A binder that reads facts straight from JSON text, for many records: it skips the
+    /// `serde_json::Value` tree [`Playbook::facts_from_json`] needs, binds the same facts, and
+    /// applies this playbook's limit on list lengths.
+    ///
+    /// ```
+    /// let playbook = salesplay::Playbook::from_yaml_str(r#"
+    /// id: p
+    /// facts: { interested: bool }
+    /// stages: [{ id: only, entry: [{ id: interested, when: interested }] }]
+    /// "#).unwrap();
+    /// let binder = playbook.json_binder();
+    /// let mut bound = salesplay::expr::Bound::new();
+    /// for line in [r#"{"interested": true}"#, r#"{"interested": false}"#] {
+    ///     binder.bind_into(line.as_bytes(), &mut bound).unwrap();
+    ///     let stage = playbook.locate(bound.facts(), chrono::DateTime::UNIX_EPOCH);
+    ///     assert_eq!(stage.is_some(), line.contains("true"));
+    /// }
+    /// ```
+    pub fn json_binder(&self) -> JsonBinder<'_> {
+        JsonBinder::new(&self.schema).max_list_len(self.fact_list_limit)
     }
 
     /// Binds facts given as YAML text.
