@@ -12,6 +12,8 @@
 //!   some with missing facts: `locate` for each, and [`Portfolio::assess_all`]'s funnel;
 //! - `batch_1m/{locate,assess_all,assess_all_parallel}/1m`: the same over 1,000,000 accounts,
 //!   on one thread and on all cores (rayon);
+//! - `bind/{value,binder}/10k`: 10,000 JSON records bound and placed, through a
+//!   `serde_json::Value` tree or straight from the text with `JsonBinder`;
 //! - `scaling/stages/{10,100,1000,10000}`: load and validate a generated chain of N stages;
 //! - `scaling/plays/1000`: load and validate a playbook with 1,000 plays.
 //!
@@ -396,6 +398,61 @@ fn batch_1m(c: &mut Criterion) {
     group.finish();
 }
 
+/// `bind/{value,binder}/10k`: 10,000 JSON records of the six-step playbook bound to facts,
+/// through a `serde_json::Value` tree and `Playbook::facts_from_json` (the path of a single
+/// account) against `JsonBinder` straight from the text (the path of `salesplay report`).
+/// Both must bind the same facts before anything is timed.
+fn bind_json(c: &mut Criterion) {
+    const COUNT: usize = 10_000;
+    let playbook = load_clean(SIX_STEPS, "key_account_six_steps.yaml");
+    let mut rng = Lcg::new(0x0b1d);
+    let lines: Vec<String> = (0..COUNT)
+        .map(|_| {
+            let target = rng.below(7);
+            random_account(&mut rng, target).to_string()
+        })
+        .collect();
+    let binder = playbook.json_binder();
+    let mut bound = salesplay::expr::Bound::new();
+    for line in &lines {
+        let value: Value = serde_json::from_str(line).expect("generated JSON");
+        binder
+            .bind_into(line.as_bytes(), &mut bound)
+            .expect("the binder binds every generated record");
+        assert_eq!(bound.facts(), &bind(&playbook, &value), "{line}");
+    }
+    let bytes: usize = lines.iter().map(String::len).sum();
+    println!("bind: {COUNT} records, {} bytes on average", bytes / COUNT);
+
+    let mut group = c.benchmark_group("bind");
+    group.throughput(Throughput::Elements(COUNT as u64));
+    group.bench_function(BenchmarkId::new("value", "10k"), |b| {
+        b.iter(|| {
+            let mut placed = 0usize;
+            for line in black_box(&lines) {
+                let value: Value = serde_json::from_str(line).expect("generated JSON");
+                let facts = playbook.facts_from_json(&value).expect("valid facts");
+                placed += usize::from(playbook.locate(&facts, now()).is_some());
+            }
+            placed
+        });
+    });
+    group.bench_function(BenchmarkId::new("binder", "10k"), |b| {
+        let mut bound = salesplay::expr::Bound::new();
+        b.iter(|| {
+            let mut placed = 0usize;
+            for line in black_box(&lines) {
+                binder
+                    .bind_into(line.as_bytes(), &mut bound)
+                    .expect("valid facts");
+                placed += usize::from(playbook.locate(bound.facts(), now()).is_some());
+            }
+            placed
+        });
+    });
+    group.finish();
+}
+
 /// `scaling/stages/N` and `scaling/plays/1000`: load and validate generated playbooks.
 fn scaling(c: &mut Criterion) {
     let mut group = c.benchmark_group("scaling");
@@ -439,6 +496,7 @@ criterion_group!(
     one_account,
     batch_100k,
     batch_1m,
+    bind_json,
     scaling
 );
 criterion_main!(engine);

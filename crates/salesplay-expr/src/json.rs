@@ -52,8 +52,8 @@ pub struct JsonBinder<'s> {
 
 #[derive(Clone, Debug, Default)]
 struct Node {
-    /// Child segments with their fingerprints, sorted by fingerprint, then name.
-    children: Vec<(Box<str>, u64, u32)>,
+    /// Child segments with their signatures, sorted by signature, then name.
+    children: Vec<(Box<str>, Sig, u32)>,
     /// The fact whose path ends here.
     fact: Option<u32>,
     /// The capture whose path ends here.
@@ -120,6 +120,8 @@ pub struct Bound {
     captures: Vec<Option<Captured>>,
     /// Which facts the document named (to reject one given twice).
     seen: Vec<bool>,
+    /// The key stack's allocation, kept between documents.
+    spare_keys: Vec<(Sig, Cow<'static, str>)>,
 }
 
 impl Bound {
@@ -217,23 +219,31 @@ impl<'s> JsonBinder<'s> {
         out.captures.resize(self.captures, None);
         out.seen.clear();
         out.seen.resize(self.schema.len(), false);
+        let keys = KeyStack {
+            keys: recycle(std::mem::take(&mut out.spare_keys)),
+        };
         let mut state = State {
             binder: self,
             out,
             errors: Vec::new(),
-            keys: KeyStack::default(),
+            keys,
         };
-        let top = Top(&mut state)
+        let read = Top(&mut state)
             .deserialize(&mut de)
-            .map_err(JsonFactsError::Syntax)?;
-        de.end().map_err(JsonFactsError::Syntax)?;
-        if let Err(kind) = top {
+            .and_then(|top| de.end().map(|()| top));
+        let State {
+            out,
+            mut errors,
+            keys,
+            ..
+        } = state;
+        out.spare_keys = recycle(keys.keys);
+        if let Err(kind) = read.map_err(JsonFactsError::Syntax)? {
             return Err(JsonFactsError::NotAnObject(kind));
         }
-        if state.errors.is_empty() {
+        if errors.is_empty() {
             Ok(())
         } else {
-            let mut errors = state.errors;
             errors.sort_by_key(|(slot, _)| *slot);
             Err(JsonFactsError::Facts(
                 errors.into_iter().map(|(_, e)| e).collect(),
@@ -249,14 +259,14 @@ impl<'s> JsonBinder<'s> {
             let Some(current) = self.nodes.get_mut(node) else {
                 return node;
             };
-            let fp = fingerprint(segment);
+            let sig = Sig::of(segment);
             node = match current
                 .children
-                .binary_search_by(|(name, f, _)| (*f, &**name).cmp(&(fp, segment)))
+                .binary_search_by(|(name, g, _)| (*g, &**name).cmp(&(sig, segment)))
             {
                 Ok(i) => current.children.get(i).map_or(0, |(_, _, c)| *c as usize),
                 Err(i) => {
-                    current.children.insert(i, (segment.into(), fp, next));
+                    current.children.insert(i, (segment.into(), sig, next));
                     self.nodes.push(Node::default());
                     next as usize
                 }
@@ -265,44 +275,92 @@ impl<'s> JsonBinder<'s> {
         node
     }
 
-    /// The child of `node` named `segment` (whose fingerprint is `fp`): a binary search on
-    /// fingerprints, then names compared only among equal fingerprints.
-    fn child(&self, node: usize, segment: &str, fp: u64) -> Option<usize> {
+    /// The child of `node` named `segment` (of signature `sig`): a binary search on
+    /// signatures, then names compared (for long ones) among equal signatures.
+    fn child(&self, node: usize, segment: &str, sig: Sig) -> Option<usize> {
         let children = &self.nodes.get(node)?.children;
-        let first = children.partition_point(|(_, f, _)| *f < fp);
+        let first = children.partition_point(|(_, g, _)| *g < sig);
         children
             .get(first..)?
             .iter()
-            .take_while(|(_, f, _)| *f == fp)
-            .find(|(name, _, _)| **name == *segment)
+            .take_while(|(_, g, _)| *g == sig)
+            .find(|(name, g, _)| g.same(name, sig, segment))
             .map(|(_, _, c)| *c as usize)
     }
 
     /// The node reached from `node` by key `key` (which may itself be dotted).
-    fn descend(&self, node: usize, key: &str, fp: u64) -> Option<usize> {
-        if !key.as_bytes().contains(&b'.') {
-            return self.child(node, key, fp);
+    fn descend(&self, node: usize, key: &str, sig: Sig) -> Option<usize> {
+        if !sig.dotted(key) {
+            return self.child(node, key, sig);
         }
         key.split('.').try_fold(node, |node, segment| {
-            self.child(node, segment, fingerprint(segment))
+            self.child(node, segment, Sig::of(segment))
         })
     }
 }
 
-/// A cheap summary of a key (its length and first and last bytes): keys with different
-/// fingerprints differ, so most comparisons are one integer compare.
-fn fingerprint(key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    let head = bytes
-        .iter()
-        .take(8)
-        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-    let tail = bytes
-        .iter()
-        .rev()
-        .take(8)
-        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-    head ^ tail.rotate_left(29) ^ ((bytes.len() as u64) << 48)
+/// A key's signature: its length and its first and last eight bytes. Keys with different
+/// signatures differ, and for keys of up to 16 bytes equal signatures mean equal keys, so
+/// comparing short keys (nearly all of them) is three integer compares and no `memcmp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Sig {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Sig {
+    fn of(key: &str) -> Sig {
+        let bytes = key.as_bytes();
+        let len = bytes.len();
+        Sig {
+            len,
+            head: word(bytes),
+            tail: word(bytes.get(len.saturating_sub(8)..).unwrap_or_default()),
+        }
+    }
+
+    /// Whether `a` (of signature `self`) and `b` (of signature `other`) are the same key.
+    fn same(self, a: &str, other: Sig, b: &str) -> bool {
+        self == other && (self.len <= 16 || a == b)
+    }
+
+    /// Whether the key has a `.` (of signature `self`).
+    fn dotted(self, key: &str) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        const DOTS: u64 = ONES * b'.' as u64;
+        let has_dot = |w: u64| {
+            let x = w ^ DOTS;
+            x.wrapping_sub(ONES) & !x & HIGHS != 0
+        };
+        if self.len <= 16 {
+            // The two words cover the key; their zero padding is no dot.
+            has_dot(self.head) || has_dot(self.tail)
+        } else {
+            key.as_bytes().contains(&b'.')
+        }
+    }
+}
+
+/// Up to the first eight bytes as a little-endian word, zero-padded.
+fn word(bytes: &[u8]) -> u64 {
+    match bytes.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+        Some(w) => u64::from_le_bytes(w),
+        None => bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    }
+}
+
+/// An empty key stack for keys of another lifetime, on the same allocation: the elements have
+/// the same layout, so collecting in place keeps the buffer and no key outlives its text.
+fn recycle<'b>(mut keys: Vec<(Sig, Cow<'_, str>)>) -> Vec<(Sig, Cow<'b, str>)> {
+    keys.clear();
+    keys.into_iter()
+        .map(|(sig, _)| (sig, Cow::Borrowed("")))
+        .collect()
 }
 
 /// The state of one binding.
@@ -358,7 +416,7 @@ impl Place<'_> {
 /// object with many keys moves to a hash set, so a hostile one stays linear.
 #[derive(Default)]
 struct KeyStack<'de> {
-    keys: Vec<(u64, Cow<'de, str>)>,
+    keys: Vec<(Sig, Cow<'de, str>)>,
 }
 
 /// Keys of one object compared by scan up to this many; hashed beyond.
@@ -383,12 +441,12 @@ impl<'de> KeyStack<'de> {
         &mut self,
         frame: &mut Frame<'de>,
         key: Cow<'de, str>,
-        fp: u64,
+        sig: Sig,
     ) -> Result<(), E> {
         let mine = self.keys.get(frame.start..).unwrap_or_default();
         let repeated = match &frame.many {
             Some(set) => set.contains(&key),
-            None => mine.iter().any(|(f, k)| *f == fp && *k == key),
+            None => mine.iter().any(|(g, k)| g.same(k, sig, &key)),
         };
         if repeated {
             return Err(E::custom(format!(
@@ -399,7 +457,7 @@ impl<'de> KeyStack<'de> {
             Some(set) => {
                 set.insert(key);
             }
-            None if mine.len() < FEW_KEYS => self.keys.push((fp, key)),
+            None if mine.len() < FEW_KEYS => self.keys.push((sig, key)),
             None => {
                 let mut set: HashSet<Cow<'de, str>> =
                     self.keys.drain(frame.start..).map(|(_, k)| k).collect();
@@ -441,18 +499,18 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-/// Reads the members of an object, calling `member` for each fresh key and its fingerprint;
+/// Reads the members of an object, calling `member` for each fresh key and its signature;
 /// `member` must consume the value.
 fn members<'de, A: MapAccess<'de>>(
     keys: &mut KeyStack<'de>,
     map: &mut A,
-    mut member: impl FnMut(&mut KeyStack<'de>, &mut A, &str, u64) -> Result<(), A::Error>,
+    mut member: impl FnMut(&mut KeyStack<'de>, &mut A, &str, Sig) -> Result<(), A::Error>,
 ) -> Result<(), A::Error> {
     let mut frame = keys.open();
     while let Some(key) = map.next_key_seed(KeySeed)? {
-        let fp = fingerprint(&key);
-        keys.insert(&mut frame, key.clone(), fp)?;
-        member(keys, map, &key, fp)?;
+        let sig = Sig::of(&key);
+        keys.insert(&mut frame, key.clone(), sig)?;
+        member(keys, map, &key, sig)?;
     }
     keys.close(frame);
     Ok(())
@@ -564,9 +622,9 @@ fn group_members<'de, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     let mut frame = state.keys.open();
     while let Some(key) = map.next_key_seed(KeySeed)? {
-        let fp = fingerprint(&key);
-        state.keys.insert(&mut frame, key.clone(), fp)?;
-        match state.binder.descend(node, &key, fp) {
+        let sig = Sig::of(&key);
+        state.keys.insert(&mut frame, key.clone(), sig)?;
+        match state.binder.descend(node, &key, sig) {
             Some(child) => map.next_value_seed(Member {
                 state: &mut *state,
                 node: child,
@@ -1005,6 +1063,48 @@ mod tests {
             Facts::from_json_with(&schema, &json, 2).unwrap_err(),
             errors
         );
+    }
+
+    #[test]
+    fn signatures_tell_keys_apart() {
+        let keys = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "a.b",
+            "contacts",
+            "contacts1",
+            "relationship",
+            "relationship.lv",
+            "relationship.lvl",
+            "relationship.level",
+            "relationship.levelx",
+            "abcdefgh_XY_ijklmnop",
+            "abcdefgh_YX_ijklmnop",
+        ];
+        for a in keys {
+            for b in keys {
+                let same = Sig::of(a).same(a, Sig::of(b), b);
+                assert_eq!(same, a == b, "{a:?} vs {b:?}");
+            }
+            assert_eq!(Sig::of(a).dotted(a), a.contains('.'), "{a:?}");
+        }
+        // Long keys that share length, head and tail are told apart by their middles.
+        assert_eq!(
+            Sig::of("abcdefgh_XY_ijklmnop"),
+            Sig::of("abcdefgh_YX_ijklmnop")
+        );
+    }
+
+    #[test]
+    fn recycling_keeps_the_allocation() {
+        let mut keys: Vec<(Sig, Cow<'_, str>)> = Vec::with_capacity(40);
+        keys.push((Sig::of("a"), Cow::Borrowed("a")));
+        let again: Vec<(Sig, Cow<'static, str>)> = recycle(keys);
+        assert!(again.is_empty());
+        assert!(again.capacity() >= 40);
     }
 
     #[test]
