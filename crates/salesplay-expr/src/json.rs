@@ -50,14 +50,32 @@ pub struct JsonBinder<'s> {
     max_list_len: usize,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Node {
+    /// The segment that leads here from `parent`, and its signature.
+    name: Box<str>,
+    sig: Sig,
+    /// `u32::MAX` for the top level.
+    parent: u32,
     /// Child segments with their signatures, sorted by signature, then name.
     children: Vec<(Box<str>, Sig, u32)>,
     /// The fact whose path ends here.
     fact: Option<u32>,
     /// The capture whose path ends here.
     capture: Option<u32>,
+}
+
+impl Node {
+    fn new(name: &str, parent: u32) -> Node {
+        Node {
+            name: name.into(),
+            sig: Sig::of(name),
+            parent,
+            children: Vec::new(),
+            fact: None,
+            capture: None,
+        }
+    }
 }
 
 /// The value of a captured path. Lists and objects are captured by kind only.
@@ -122,6 +140,14 @@ pub struct Bound {
     seen: Vec<bool>,
     /// The key stack's allocation, kept between documents.
     spare_keys: Vec<(Sig, Cow<'static, str>)>,
+    /// Per trie node, the node whose key came next last time: at `2n` the key after node
+    /// `n`'s in its object, at `2n + 1` the first key inside node `n`'s object (records of
+    /// one export usually write their keys in one order, so the guess saves the search).
+    follow: Vec<u32>,
+    /// Per trie node, the object it was last read in, to reject a repeated key.
+    marks: Vec<u32>,
+    /// The number of the object being read (for `marks`).
+    object: u32,
 }
 
 impl Bound {
@@ -152,7 +178,7 @@ impl<'s> JsonBinder<'s> {
     pub fn new(schema: &'s Schema) -> JsonBinder<'s> {
         let mut binder = JsonBinder {
             schema,
-            nodes: vec![Node::default()],
+            nodes: vec![Node::new("", u32::MAX)],
             captures: 0,
             max_list_len: usize::MAX,
         };
@@ -219,6 +245,9 @@ impl<'s> JsonBinder<'s> {
         out.captures.resize(self.captures, None);
         out.seen.clear();
         out.seen.resize(self.schema.len(), false);
+        out.follow
+            .resize(self.nodes.len().saturating_mul(2), u32::MAX);
+        out.marks.resize(self.nodes.len(), 0);
         let keys = KeyStack {
             keys: recycle(std::mem::take(&mut out.spare_keys)),
         };
@@ -267,7 +296,8 @@ impl<'s> JsonBinder<'s> {
                 Ok(i) => current.children.get(i).map_or(0, |(_, _, c)| *c as usize),
                 Err(i) => {
                     current.children.insert(i, (segment.into(), sig, next));
-                    self.nodes.push(Node::default());
+                    let parent = u32::try_from(node).unwrap_or(u32::MAX);
+                    self.nodes.push(Node::new(segment, parent));
                     next as usize
                 }
             };
@@ -620,20 +650,70 @@ fn group_members<'de, A: MapAccess<'de>>(
     node: usize,
     map: &mut A,
 ) -> Result<(), A::Error> {
+    let object = state.out.next_object();
     let mut frame = state.keys.open();
+    // Where the guess for the next key is kept (see `Bound::follow`).
+    let mut previous = node.saturating_mul(2).saturating_add(1);
     while let Some(key) = map.next_key_seed(KeySeed)? {
         let sig = Sig::of(&key);
-        state.keys.insert(&mut frame, key.clone(), sig)?;
-        match state.binder.descend(node, &key, sig) {
-            Some(child) => map.next_value_seed(Member {
-                state: &mut *state,
-                node: child,
-            })?,
-            None => map.next_value_seed(Skip(&mut state.keys))?,
+        match state.find(node, previous, &key, sig) {
+            Some(child) => {
+                // A known key is repeated when its node was already read in this object.
+                match state.out.marks.get_mut(child) {
+                    Some(mark) if *mark == object => {
+                        return Err(de::Error::custom(format!(
+                            "the key `{key}` appears twice in one object"
+                        )));
+                    }
+                    Some(mark) => *mark = object,
+                    None => {}
+                }
+                if let Some(follow) = state.out.follow.get_mut(previous) {
+                    *follow = u32::try_from(child).unwrap_or(u32::MAX);
+                }
+                previous = child.saturating_mul(2);
+                map.next_value_seed(Member {
+                    state: &mut *state,
+                    node: child,
+                })?;
+            }
+            None => {
+                state.keys.insert(&mut frame, key.clone(), sig)?;
+                map.next_value_seed(Skip(&mut state.keys))?;
+            }
         }
     }
     state.keys.close(frame);
     Ok(())
+}
+
+impl Bound {
+    /// A fresh number for the next object read.
+    fn next_object(&mut self) -> u32 {
+        self.object = self.object.wrapping_add(1);
+        if self.object == 0 {
+            // Wrapped: old marks could pass for new ones.
+            self.marks.fill(0);
+            self.object = 1;
+        }
+        self.object
+    }
+}
+
+impl State<'_, '_, '_> {
+    /// The trie node for `key` read in an object at `node`, where `previous` says what came
+    /// before it (see `Bound::follow`): the node that followed last time when it matches,
+    /// else a search.
+    fn find(&self, node: usize, previous: usize, key: &str, sig: Sig) -> Option<usize> {
+        let guess = self.out.follow.get(previous).copied().unwrap_or(u32::MAX) as usize;
+        if let Some(n) = self.binder.nodes.get(guess)
+            && n.parent as usize == node
+            && n.sig.same(&n.name, sig, key)
+        {
+            return Some(guess);
+        }
+        self.binder.descend(node, key, sig)
+    }
 }
 
 /// The value of a key the trie knows: a fact, a capture, a group of facts, or several.
@@ -881,16 +961,33 @@ impl<'de> Visitor<'de> for Typed<'_, 'de> {
         let mut failed: Option<(u32, BindError)> = None;
         let place = self.place;
         let max = self.max_list_len;
-        members(self.keys, &mut map, |keys, map, key, _| {
-            let Some((index, field_ty)) = record.field(key) else {
-                return map.next_value_seed(Skip(keys));
+        let mut frame = self.keys.open();
+        // Fields read so far, by declaration index (others, and unknown keys, on the stack).
+        let mut read = 0u64;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let field = record.field(&key);
+            match field {
+                Some((index, _)) if index < 64 => {
+                    let bit = 1u64 << index;
+                    if read & bit != 0 {
+                        return Err(de::Error::custom(format!(
+                            "the key `{key}` appears twice in one object"
+                        )));
+                    }
+                    read |= bit;
+                }
+                _ => self.keys.insert(&mut frame, key.clone(), Sig::of(&key))?,
+            }
+            let Some((index, field_ty)) = field else {
+                map.next_value_seed(Skip(&mut *self.keys))?;
+                continue;
             };
             let value = map.next_value_seed(Typed {
                 ty: field_ty,
-                place: Place::Field(&place, key),
+                place: Place::Field(&place, &key),
                 max_list_len: max,
                 capture: None,
-                keys,
+                keys: &mut *self.keys,
             })?;
             match value {
                 Ok(value) => {
@@ -905,8 +1002,8 @@ impl<'de> Visitor<'de> for Typed<'_, 'de> {
                     }
                 }
             }
-            Ok(())
-        })?;
+        }
+        self.keys.close(frame);
         Ok(match failed {
             Some((_, e)) => Err(e),
             None => Ok(Value::Record(fields.into())),
@@ -1105,6 +1202,29 @@ mod tests {
         let again: Vec<(Sig, Cow<'static, str>)> = recycle(keys);
         assert!(again.is_empty());
         assert!(again.capacity() >= 40);
+    }
+
+    #[test]
+    fn repeated_keys_are_caught_across_object_number_wrap() {
+        let schema = schema();
+        let binder = JsonBinder::new(&schema);
+        let mut bound = Bound::new();
+        bound.object = u32::MAX - 2;
+        for _ in 0..4 {
+            binder
+                .bind_into(br#"{"a": {"flag": true}, "level": "low"}"#, &mut bound)
+                .unwrap();
+            assert!(matches!(
+                binder.bind_into(br#"{"level": "low", "a": {}, "level": "low"}"#, &mut bound),
+                Err(JsonFactsError::Syntax(_))
+            ));
+        }
+        // Keys in a new order still bind: guesses are checked.
+        binder
+            .bind_into(br#"{"level": "high", "a": {"flag": false}}"#, &mut bound)
+            .unwrap();
+        let (flag, _) = schema.lookup("a.flag").unwrap();
+        assert_eq!(bound.facts().get(flag), &Value::Bool(false));
     }
 
     #[test]
