@@ -47,6 +47,7 @@ mod diagnostic;
 mod eval;
 mod explain;
 mod fast;
+mod flat;
 mod lexer;
 mod parser;
 mod program;
@@ -101,6 +102,9 @@ pub struct Program {
     root: Node,
     /// The root compiled to closures, when the result is a `bool`.
     fast: Option<fast::BoolFn>,
+    /// The root flattened into tests that must all hold for it to be `true` (one that never
+    /// holds when the result is not a `bool`).
+    flat: Arc<[flat::Test]>,
     source: Arc<str>,
     /// Slots this program reads, with their paths, sorted by slot.
     facts: Vec<(u32, Arc<str>)>,
@@ -191,9 +195,17 @@ fn build(
         .collect();
     let reads_now = checker.reads_now;
     let fast = (root.ty == Ty::Known(Type::Bool)).then(|| fast::compile(&root));
+    let mut tests = Vec::new();
+    if fast.is_some() {
+        flat::flatten(&root, &mut tests);
+    } else {
+        tests.push(flat::Test::Never);
+    }
+    let flat = flat::join(&tests).into();
     Ok(Program {
         root,
         fast,
+        flat,
         source: Arc::from(source),
         facts,
         reads_now,
@@ -273,11 +285,127 @@ impl Program {
         }
     }
 
+    /// Whether a criterion is met: `true` exactly when [`Program::check`] would say
+    /// [`Status::Met`]. Unmet, unknown and failing criteria are all `false`, and telling them
+    /// apart costs nothing here, so this is the call for walks and filters that only need
+    /// "met or not". Allocates nothing when the criterion reads only scalar facts.
+    ///
+    /// ```
+    /// use salesplay_expr::{Facts, Schema, Type, Value, compile_criterion};
+    /// let mut schema = Schema::new();
+    /// let won = schema.declare("won", Type::Bool).unwrap();
+    /// let criterion = compile_criterion("won && has(won)", &schema).unwrap();
+    /// let mut facts = Facts::new(&schema);
+    /// let now = chrono::DateTime::UNIX_EPOCH;
+    /// assert!(!criterion.holds(&facts, now)); // unknown is not met
+    /// facts.set(&schema, won, Value::Bool(true)).unwrap();
+    /// assert!(criterion.holds(&facts, now));
+    /// ```
+    #[inline]
+    pub fn holds(&self, facts: &Facts, now: DateTime<Utc>) -> bool {
+        flat::all_hold(&self.flat, facts, now)
+    }
+
     /// Evaluates a criterion and explains its status: the failing clauses with the actual
     /// values, and the absent facts that make it unknown. Slower than [`Program::check`];
     /// call it when a person will read the answer.
     pub fn explain(&self, facts: &Facts, now: DateTime<Utc>) -> Explanation {
         explain::explain(self, facts, now)
+    }
+}
+
+/// Criteria that must all be met, compiled together into one list of tests: a stage's entry
+/// or exit criteria, for a walk that only asks whether they all hold. Immutable,
+/// `Send + Sync`.
+///
+/// The criteria's `&&` clauses are flattened into the list, and the same test written twice
+/// (in one criterion or in two) is read once. Common clauses (a bool fact, `has(x)`, their
+/// negations, a fact compared with a constant, `x in [constants]`) are read straight from the
+/// fact's slot; any other clause runs as [`Program::check`] would.
+///
+/// ```
+/// use salesplay_expr::{AllOf, Facts, Schema, Type, Value, compile_criterion};
+/// let mut schema = Schema::new();
+/// let level = schema.declare("level", Type::enumeration(["low", "mid", "high"], true)).unwrap();
+/// let written = schema.declare("written", Type::Bool).unwrap();
+/// let exit = compile_criterion(r#"level >= "mid""#, &schema).unwrap();
+/// let entry = compile_criterion(r#"level >= "mid" && written"#, &schema).unwrap();
+/// let mut facts = Facts::new(&schema);
+/// facts.set(&schema, level, Value::Enum(2)).unwrap();
+/// facts.set(&schema, written, Value::Bool(true)).unwrap();
+/// let now = chrono::DateTime::UNIX_EPOCH;
+///
+/// let exit = AllOf::new([&exit]);
+/// let entry = AllOf::new([&entry]);
+/// assert!(exit.holds(&facts, now) && entry.holds(&facts, now));
+/// // Where `exit` is known to hold, only `written` is left to read.
+/// assert_eq!(entry.given(&exit).len(), 1);
+/// ```
+#[derive(Clone, Default)]
+pub struct AllOf {
+    tests: Arc<[flat::Test]>,
+}
+
+impl AllOf {
+    /// All of `criteria`; with none, it always holds.
+    pub fn new<'a>(criteria: impl IntoIterator<Item = &'a Program>) -> AllOf {
+        let programs: Vec<&Program> = criteria.into_iter().collect();
+        AllOf {
+            tests: flat::join(programs.iter().flat_map(|p| p.flat.iter())).into(),
+        }
+    }
+
+    /// Whether every criterion is met (each would [`Program::check`] to [`Status::Met`]).
+    #[inline]
+    pub fn holds(&self, facts: &Facts, now: DateTime<Utc>) -> bool {
+        flat::all_hold(&self.tests, facts, now)
+    }
+
+    /// What is left to test where `known` is known to hold: the tests of `self` that `known`
+    /// does not include. For facts and a time at which `known` holds,
+    /// `self.given(known).holds(facts, now) == self.holds(facts, now)`; elsewhere the
+    /// answer means nothing.
+    pub fn given(&self, known: &AllOf) -> AllOf {
+        AllOf {
+            tests: self
+                .tests
+                .iter()
+                .filter(|t| !known.tests.iter().any(|k| k.same(t)))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Both `self` and `other`.
+    pub fn and(&self, other: &AllOf) -> AllOf {
+        AllOf {
+            tests: flat::join(self.tests.iter().chain(other.tests.iter())).into(),
+        }
+    }
+
+    /// The number of tests: clauses read straight from a fact, or run as a criterion.
+    pub fn len(&self) -> usize {
+        self.tests.len()
+    }
+
+    /// Whether there is nothing to test, so it always holds.
+    pub fn is_empty(&self) -> bool {
+        self.tests.is_empty()
+    }
+
+    /// How many tests run as a whole criterion or clause would (a compiled closure) rather
+    /// than being read straight from a fact.
+    pub fn indirect(&self) -> usize {
+        self.tests
+            .iter()
+            .filter(|t| matches!(t, flat::Test::Closure(_)))
+            .count()
+    }
+}
+
+impl std::fmt::Debug for AllOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.tests.iter()).finish()
     }
 }
 
@@ -290,6 +418,7 @@ mod tests {
     #[test]
     fn programs_are_send_and_sync() {
         assert_send_sync::<Program>();
+        assert_send_sync::<AllOf>();
         assert_send_sync::<Facts>();
         assert_send_sync::<Schema>();
     }

@@ -1,0 +1,293 @@
+//! The flat path for the walk: a criterion compiled into a list of direct tests that must all
+//! hold, read in a tight loop with no indirect call.
+//!
+//! The walk only asks whether a criterion is *met*: it holds exactly when it evaluates to
+//! `true`; unmet, unknown and error all count as "not met" there, so nothing needs to tell
+//! them apart. Under that question `a && b` holds exactly when `a` and `b` both hold (an `&&`
+//! is `true` only when every operand is `true`), so conjunctions flatten into one list, and
+//! the criteria of a stage (which must all be met) join into one [`AllOf`](crate::AllOf).
+//!
+//! The common leaves become [`Test`]s read straight from the fact's slot: a bool fact,
+//! `has(x)`, their negations, a fact compared with a constant, `x in [constants]`. Anything
+//! else keeps the fast path's closure (`fast.rs`) and holds when it yields `true`.
+//!
+//! A test agrees with the tree-walking evaluator in `eval.rs`: the shape the checker gives a
+//! well-typed fact is compared directly, any other value goes through the evaluator's own
+//! `compare` and `member`. The language tests compare the two on every case of
+//! `tests/data/cases.txt` and on generated criteria and facts.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::eval::{Env, Truth, compare, member};
+use crate::fast::{self, BoolFn};
+use crate::program::{Cmp, Node, NodeKind};
+use crate::value::{Facts, Value};
+
+/// One direct test. Slots are fact slots; constants are on the right of the comparison.
+#[derive(Clone)]
+pub(crate) enum Test {
+    /// Never holds: a constant `false`, or a program whose result is not a `bool`.
+    Never,
+    /// A bool fact is `true` (`flag`).
+    True(u32),
+    /// A bool fact is `false` (`!flag`).
+    False(u32),
+    /// A fact is present (`has(x)`).
+    Present(u32),
+    /// A fact is absent (`!has(x)`).
+    Absent(u32),
+    /// An int fact against an int constant.
+    Int(u32, Cmp, i64),
+    /// A number fact against a number constant.
+    Number(u32, Cmp, f64),
+    /// An enum fact against one of its values (by index, so ordered enums compare by rank).
+    Enum(u32, Cmp, u32),
+    /// `x in [values]` for an enum fact: the values as a bit set (all below 64), and as a
+    /// list for any other value.
+    EnumIn(u32, u64, Arc<[Value]>),
+    /// A string fact `==` or `!=` a string constant.
+    Str(u32, Cmp, Arc<str>),
+    /// A date fact against a date constant.
+    Date(u32, Cmp, NaiveDate),
+    /// A timestamp fact against a timestamp constant.
+    Timestamp(u32, Cmp, DateTime<Utc>),
+    /// A fact against any other constant.
+    Other(u32, Cmp, Value),
+    /// `x in [constants]`.
+    In(u32, Arc<[Value]>),
+    /// Anything else: the fast path's closure, holding when it yields `true`.
+    Closure(BoolFn),
+}
+
+impl fmt::Debug for Test {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Test::Never => f.write_str("Never"),
+            Test::True(s) => write!(f, "True(#{s})"),
+            Test::False(s) => write!(f, "False(#{s})"),
+            Test::Present(s) => write!(f, "Present(#{s})"),
+            Test::Absent(s) => write!(f, "Absent(#{s})"),
+            Test::Int(s, op, k) => write!(f, "Int(#{s} {op:?} {k})"),
+            Test::Number(s, op, k) => write!(f, "Number(#{s} {op:?} {k})"),
+            Test::Enum(s, op, k) => write!(f, "Enum(#{s} {op:?} {k})"),
+            Test::EnumIn(s, mask, _) => write!(f, "EnumIn(#{s} in {mask:#b})"),
+            Test::Str(s, op, k) => write!(f, "Str(#{s} {op:?} {k:?})"),
+            Test::Date(s, op, k) => write!(f, "Date(#{s} {op:?} {k})"),
+            Test::Timestamp(s, op, k) => write!(f, "Timestamp(#{s} {op:?} {k})"),
+            Test::Other(s, op, k) => write!(f, "Other(#{s} {op:?} {k:?})"),
+            Test::In(s, items) => write!(f, "In(#{s} in {items:?})"),
+            Test::Closure(_) => f.write_str("Closure"),
+        }
+    }
+}
+
+#[inline(always)]
+fn ordered<T: PartialOrd>(op: Cmp, a: &T, b: &T) -> bool {
+    match op {
+        Cmp::Eq => a == b,
+        Cmp::Ne => a != b,
+        Cmp::Lt => a < b,
+        Cmp::Le => a <= b,
+        Cmp::Gt => a > b,
+        Cmp::Ge => a >= b,
+    }
+}
+
+/// A present fact of another shape than the test expects, compared as the evaluator does.
+#[cold]
+#[inline(never)]
+fn compared(op: Cmp, value: &Value, constant: &Value) -> bool {
+    !matches!(value, Value::Null) && compare(op, value, constant) == Some(true)
+}
+
+/// A present fact of another shape than the test expects, looked up as the evaluator does.
+#[cold]
+#[inline(never)]
+fn member_of(value: &Value, items: &[Value]) -> bool {
+    !matches!(value, Value::Null) && member(value, items) == Some(true)
+}
+
+/// Runs the fast path's closure.
+#[cold]
+#[inline(never)]
+fn closure(f: &BoolFn, facts: &Facts, now: DateTime<Utc>) -> bool {
+    f(&Env {
+        facts,
+        now,
+        scope: None,
+    }) == Truth::True
+}
+
+impl Test {
+    /// Whether the test holds: its criterion (or clause) evaluates to `true`.
+    #[inline(always)]
+    pub(crate) fn holds(&self, facts: &Facts, now: DateTime<Utc>) -> bool {
+        match self {
+            Test::Never => false,
+            Test::True(s) => matches!(facts.slot_value(*s), Value::Bool(true)),
+            Test::False(s) => matches!(facts.slot_value(*s), Value::Bool(false)),
+            Test::Present(s) => !matches!(facts.slot_value(*s), Value::Null),
+            Test::Absent(s) => matches!(facts.slot_value(*s), Value::Null),
+            Test::Int(s, op, k) => match facts.slot_value(*s) {
+                Value::Int(x) => ordered(*op, x, k),
+                v => compared(*op, v, &Value::Int(*k)),
+            },
+            Test::Number(s, op, k) => match facts.slot_value(*s) {
+                Value::Number(x) => ordered(*op, x, k),
+                v => compared(*op, v, &Value::Number(*k)),
+            },
+            Test::Enum(s, op, k) => match facts.slot_value(*s) {
+                Value::Enum(x) => ordered(*op, x, k),
+                v => compared(*op, v, &Value::Enum(*k)),
+            },
+            Test::EnumIn(s, mask, items) => match facts.slot_value(*s) {
+                Value::Enum(x) => *x < 64 && (mask >> x) & 1 == 1,
+                v => member_of(v, items),
+            },
+            Test::Str(s, op, k) => match facts.slot_value(*s) {
+                Value::String(x) => (x.as_bytes() == k.as_bytes()) == (*op == Cmp::Eq),
+                v => compared(*op, v, &Value::String(k.clone())),
+            },
+            Test::Date(s, op, k) => match facts.slot_value(*s) {
+                Value::Date(x) => ordered(*op, x, k),
+                v => compared(*op, v, &Value::Date(*k)),
+            },
+            Test::Timestamp(s, op, k) => match facts.slot_value(*s) {
+                Value::Timestamp(x) => ordered(*op, x, k),
+                v => compared(*op, v, &Value::Timestamp(*k)),
+            },
+            Test::Other(s, op, k) => compared(*op, facts.slot_value(*s), k),
+            Test::In(s, items) => member_of(facts.slot_value(*s), items),
+            Test::Closure(f) => closure(f, facts, now),
+        }
+    }
+
+    /// Whether two tests are the same test, so one holding means the other holds. Closures
+    /// are never the same as anything; numbers compare by their bits.
+    pub(crate) fn same(&self, other: &Test) -> bool {
+        match (self, other) {
+            (Test::Never, Test::Never) => true,
+            (Test::True(a), Test::True(b))
+            | (Test::False(a), Test::False(b))
+            | (Test::Present(a), Test::Present(b))
+            | (Test::Absent(a), Test::Absent(b)) => a == b,
+            (Test::Int(a, x, k), Test::Int(b, y, l)) => (a, x, k) == (b, y, l),
+            (Test::Number(a, x, k), Test::Number(b, y, l)) => {
+                (a, x, k.to_bits()) == (b, y, l.to_bits())
+            }
+            (Test::Enum(a, x, k), Test::Enum(b, y, l)) => (a, x, k) == (b, y, l),
+            (Test::EnumIn(a, m, _), Test::EnumIn(b, n, _)) => (a, m) == (b, n),
+            (Test::Str(a, x, k), Test::Str(b, y, l)) => (a, x, k) == (b, y, l),
+            (Test::Date(a, x, k), Test::Date(b, y, l)) => (a, x, k) == (b, y, l),
+            (Test::Timestamp(a, x, k), Test::Timestamp(b, y, l)) => (a, x, k) == (b, y, l),
+            (Test::Other(a, x, k), Test::Other(b, y, l)) => (a, x) == (b, y) && same_value(k, l),
+            (Test::In(a, k), Test::In(b, l)) => {
+                a == b
+                    && k.len() == l.len()
+                    && k.iter().zip(l.iter()).all(|(k, l)| same_value(k, l))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Structural identity of constants: numbers by their bits, so `NaN` is itself and `-0.0` is
+/// not `0.0`.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.to_bits() == y.to_bits(),
+        (Value::List(x), Value::List(y)) | (Value::Record(x), Value::Record(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| same_value(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+/// Flattens a boolean node into the tests that must all hold for it to be `true`.
+pub(crate) fn flatten(node: &Node, out: &mut Vec<Test>) {
+    match &node.kind {
+        NodeKind::And(items) => {
+            for item in items {
+                flatten(item, out);
+            }
+        }
+        NodeKind::Const(Value::Bool(true)) => {}
+        NodeKind::Const(Value::Bool(false)) => out.push(Test::Never),
+        _ => out.push(direct(node).unwrap_or_else(|| Test::Closure(fast::compile(node)))),
+    }
+}
+
+/// The direct test for a node, when it has one.
+fn direct(node: &Node) -> Option<Test> {
+    Some(match &node.kind {
+        NodeKind::Fact(slot) => Test::True(*slot),
+        NodeKind::HasFact(slot) => Test::Present(*slot),
+        NodeKind::Not(inner) => match inner.kind {
+            NodeKind::Fact(slot) => Test::False(slot),
+            NodeKind::HasFact(slot) => Test::Absent(slot),
+            _ => return None,
+        },
+        NodeKind::Cmp(op, l, r) => match (&l.kind, &r.kind) {
+            (NodeKind::Fact(slot), NodeKind::Const(k)) => against(*slot, *op, k),
+            (NodeKind::Const(k), NodeKind::Fact(slot)) => against(*slot, fast::flip(*op), k),
+            _ => return None,
+        },
+        NodeKind::In(l, r) => {
+            let NodeKind::Fact(slot) = l.kind else {
+                return None;
+            };
+            let items = fast::constant_list(r)?;
+            let mut mask = 0u64;
+            let small_enums = items.iter().all(|v| match v {
+                Value::Enum(i) if *i < 64 => {
+                    mask |= 1 << i;
+                    true
+                }
+                _ => false,
+            });
+            if small_enums && !items.is_empty() {
+                Test::EnumIn(slot, mask, items)
+            } else {
+                Test::In(slot, items)
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// A fact in `slot` compared with `op` against the constant `k`.
+fn against(slot: u32, op: Cmp, k: &Value) -> Test {
+    match k {
+        Value::Int(k) => Test::Int(slot, op, *k),
+        Value::Number(k) => Test::Number(slot, op, *k),
+        Value::Enum(k) => Test::Enum(slot, op, *k),
+        Value::String(k) if matches!(op, Cmp::Eq | Cmp::Ne) => Test::Str(slot, op, k.clone()),
+        Value::Date(k) => Test::Date(slot, op, *k),
+        Value::Timestamp(k) => Test::Timestamp(slot, op, *k),
+        k => Test::Other(slot, op, k.clone()),
+    }
+}
+
+/// Whether all of `tests` hold.
+#[inline]
+pub(crate) fn all_hold(tests: &[Test], facts: &Facts, now: DateTime<Utc>) -> bool {
+    tests.iter().all(|t| t.holds(facts, now))
+}
+
+/// `tests` joined into one list: duplicates dropped, and a single [`Test::Never`] when any
+/// test never holds.
+pub(crate) fn join<'a>(tests: impl IntoIterator<Item = &'a Test>) -> Vec<Test> {
+    let mut out: Vec<Test> = Vec::new();
+    for test in tests {
+        if matches!(test, Test::Never) {
+            return vec![Test::Never];
+        }
+        if !out.iter().any(|t| t.same(test)) {
+            out.push(test.clone());
+        }
+    }
+    out
+}
