@@ -2,10 +2,10 @@
 //! missing and what to do next. Stateless: the facts and `now` are all it reads.
 
 use chrono::{DateTime, Utc};
-use salesplay_expr::{Facts, Status};
+use salesplay_expr::{AllOf, Facts, Status};
 use serde::Serialize;
 
-use crate::playbook::{Criterion, Playbook};
+use crate::playbook::{Criterion, Playbook, Stage};
 
 /// The assessment of one account against a playbook.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -79,10 +79,80 @@ pub(crate) struct Walk {
     pub(crate) stage: Option<usize>,
 }
 
-fn all_met(criteria: &[Criterion], facts: &Facts, now: DateTime<Utc>) -> bool {
-    criteria
-        .iter()
-        .all(|c| c.program.check(facts, now) == Status::Met)
+/// The walk compiled once, when the playbook is built: every stage's entry and exit criteria
+/// as one [`AllOf`] each, and per successor edge only the entry tests the walk does not
+/// already know to hold when it takes the edge (those of the stage it leaves, whose entry and
+/// exit criteria all held, and of the edge's guard). The walk only asks "met or not", so it
+/// never needs a criterion's [`Status`].
+#[derive(Debug, Default)]
+pub(crate) struct WalkPlan {
+    stages: Vec<StagePlan>,
+    /// Stages enterable from anywhere with at least one entry criterion, in order.
+    anywhere: Vec<(usize, AllOf)>,
+}
+
+#[derive(Debug)]
+struct StagePlan {
+    entry: AllOf,
+    exit: AllOf,
+    next: Vec<Step>,
+}
+
+#[derive(Debug)]
+struct Step {
+    to: usize,
+    guard: Option<AllOf>,
+    /// The successor's entry tests left once the stage's own entry and exit criteria and the
+    /// guard hold.
+    entry: AllOf,
+}
+
+impl WalkPlan {
+    pub(crate) fn new(stages: &[Stage]) -> WalkPlan {
+        let all = |criteria: &[Criterion]| AllOf::new(criteria.iter().map(|c| &c.program));
+        let entries: Vec<AllOf> = stages.iter().map(|s| all(&s.entry)).collect();
+        let plans = stages
+            .iter()
+            .zip(&entries)
+            .map(|(stage, entry)| {
+                let exit = all(&stage.exit);
+                // INVARIANT: the walk takes an edge only from a stage it entered (its entry
+                // criteria held) whose exit criteria hold, and after the edge's guard held.
+                let known = entry.and(&exit);
+                let next = stage
+                    .next
+                    .iter()
+                    .filter_map(|t| {
+                        let guard = t.guard.as_ref().map(|g| AllOf::new([g]));
+                        let known = guard
+                            .as_ref()
+                            .map_or_else(|| known.clone(), |g| known.and(g));
+                        let entry = entries.get(t.to)?.given(&known);
+                        Some(Step {
+                            to: t.to,
+                            guard,
+                            entry,
+                        })
+                    })
+                    .collect();
+                StagePlan {
+                    entry: entry.clone(),
+                    exit,
+                    next,
+                }
+            })
+            .collect();
+        let anywhere = stages
+            .iter()
+            .zip(&entries)
+            .filter(|(s, _)| s.from_anywhere && !s.entry.is_empty())
+            .map(|(s, entry)| (s.index, entry.clone()))
+            .collect();
+        WalkPlan {
+            stages: plans,
+            anywhere,
+        }
+    }
 }
 
 impl Playbook {
@@ -98,19 +168,25 @@ impl Playbook {
     /// Walks the stages as the design defines: start at the first stage, move on while the
     /// current stage's exit criteria hold to the first successor whose guard and entry
     /// criteria hold, never revisiting a stage. `visit(stage, entered)` sees each stage tried.
+    #[inline]
     pub(crate) fn walk(
         &self,
         facts: &Facts,
         now: DateTime<Utc>,
         mut visit: impl FnMut(usize, bool),
     ) -> Walk {
-        let Some(first) = self.stages.first() else {
+        let Some(first) = self.plan.stages.first() else {
             return Walk { stage: None };
         };
         let end = self.chain(first, facts, now, &mut visit);
         // A stage enterable from anywhere (lost, disqualified) takes the account as soon as
         // its own entry criteria hold, wherever the chain ended.
-        if let Some(anywhere) = self.anywhere_stage(facts, now) {
+        if let Some(&(anywhere, _)) = self
+            .plan
+            .anywhere
+            .iter()
+            .find(|(_, entry)| entry.holds(facts, now))
+        {
             visit(anywhere, true);
             return Walk {
                 stage: Some(anywhere),
@@ -121,14 +197,15 @@ impl Playbook {
 
     /// The chain of successors from the first stage: where it ends, or `None` when the first
     /// stage's entry criteria do not hold.
+    #[inline]
     fn chain(
         &self,
-        first: &crate::playbook::Stage,
+        first: &StagePlan,
         facts: &Facts,
         now: DateTime<Utc>,
         visit: &mut impl FnMut(usize, bool),
     ) -> Option<usize> {
-        let entered = all_met(&first.entry, facts, now);
+        let entered = first.entry.holds(facts, now);
         visit(0, entered);
         if !entered {
             return None;
@@ -147,7 +224,7 @@ impl Playbook {
                 was
             } else {
                 if seen_large.is_empty() {
-                    seen_large = vec![false; self.stages.len()];
+                    seen_large = vec![false; self.plan.stages.len()];
                 }
                 let was = seen_large.get(i).copied().unwrap_or(true);
                 if mark && let Some(s) = seen_large.get_mut(i) {
@@ -156,28 +233,26 @@ impl Playbook {
                 was
             }
         };
-        while let Some(stage) = self.stages.get(current) {
-            if !all_met(&stage.exit, facts, now) {
+        while let Some(stage) = self.plan.stages.get(current) {
+            // A stage with no successor ends the chain; its exit criteria decide nothing.
+            if stage.next.is_empty() || !stage.exit.holds(facts, now) {
                 break;
             }
             let mut moved = false;
-            for t in &stage.next {
-                if seen(t.to, false) {
+            for step in &stage.next {
+                if seen(step.to, false) {
                     continue;
                 }
-                if let Some(guard) = &t.guard
-                    && guard.check(facts, now) != Status::Met
+                if let Some(guard) = &step.guard
+                    && !guard.holds(facts, now)
                 {
                     continue;
                 }
-                let Some(next) = self.stages.get(t.to) else {
-                    continue;
-                };
-                let ok = all_met(&next.entry, facts, now);
-                visit(t.to, ok);
+                let ok = step.entry.holds(facts, now);
+                visit(step.to, ok);
                 if ok {
-                    seen(t.to, true);
-                    current = t.to;
+                    seen(step.to, true);
+                    current = step.to;
                     moved = true;
                     break;
                 }
@@ -187,15 +262,6 @@ impl Playbook {
             }
         }
         Some(current)
-    }
-
-    /// The first stage enterable from anywhere whose entry criteria (at least one) all hold.
-    fn anywhere_stage(&self, facts: &Facts, now: DateTime<Utc>) -> Option<usize> {
-        self.stages
-            .iter()
-            .filter(|s| s.from_anywhere && !s.entry.is_empty())
-            .find(|s| all_met(&s.entry, facts, now))
-            .map(|s| s.index)
     }
 
     /// Assesses one account: per-stage criteria with explanations, the derived stage, what
@@ -238,8 +304,9 @@ impl Playbook {
             });
         }
         // Guards out of the derived stage that are unknown also keep the account from moving.
-        if let Some(stage) = walk.stage.and_then(|i| self.stages.get(i))
-            && all_met(&stage.exit, facts, now)
+        if let Some(i) = walk.stage
+            && let (Some(stage), Some(plan)) = (self.stages.get(i), self.plan.stages.get(i))
+            && plan.exit.holds(facts, now)
         {
             for guard in stage.next.iter().filter_map(|t| t.guard.as_ref()) {
                 if guard.check(facts, now) == Status::Unknown {
@@ -282,10 +349,7 @@ impl Playbook {
             if !in_scope || (play.stalled && !stalled) {
                 continue;
             }
-            let holds = play
-                .when
-                .as_ref()
-                .is_none_or(|w| w.check(facts, now) == Status::Met);
+            let holds = play.when.as_ref().is_none_or(|w| w.holds(facts, now));
             if holds {
                 plays.push((
                     order,
