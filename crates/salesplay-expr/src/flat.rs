@@ -26,8 +26,13 @@ use crate::fast::{self, BoolFn};
 use crate::program::{Cmp, Node, NodeKind};
 use crate::value::{Facts, Value};
 
+const _: () = assert!(std::mem::size_of::<Test>() == 16);
+
 /// One direct test. Slots are fact slots; constants are on the right of the comparison.
-#[derive(Clone)]
+///
+/// The common tests fit in 16 bytes and are read inline; the others live behind a box
+/// ([`Rare`]) and run out of line, so the loop over a stage's tests stays small.
+#[derive(Clone, Debug)]
 pub(crate) enum Test {
     /// Never holds: a constant `false`, or a program whose result is not a `bool`.
     Never,
@@ -45,13 +50,22 @@ pub(crate) enum Test {
     Number(u32, Cmp, f64),
     /// An enum fact against one of its values (by index, so ordered enums compare by rank).
     Enum(u32, Cmp, u32),
-    /// `x in [values]` for an enum fact: the values as a bit set (all below 64), and as a
-    /// list for any other value.
-    EnumIn(u32, u64, Arc<[Value]>),
-    /// A string fact `==` or `!=` a string constant.
-    Str(u32, Cmp, Arc<str>),
+    /// An enum fact in a set of values: bit `i` of the mask for `Enum(i)` below 64, the
+    /// first flag for every index from 64 on, the second for a present value that is not an
+    /// enum (as the evaluator compares it: unequal to every enum value, unordered). Both
+    /// `x in [values]` and a comparison with a value below 64 are such sets.
+    EnumSet(u32, u64, bool, bool),
     /// A date fact against a date constant.
     Date(u32, Cmp, NaiveDate),
+    /// Anything else.
+    Rare(Box<Rare>),
+}
+
+/// The tests that do not fit in a [`Test`].
+#[derive(Clone)]
+pub(crate) enum Rare {
+    /// A string fact `==` or `!=` a string constant.
+    Str(u32, Cmp, Arc<str>),
     /// A timestamp fact against a timestamp constant.
     Timestamp(u32, Cmp, DateTime<Utc>),
     /// A fact against any other constant.
@@ -62,24 +76,14 @@ pub(crate) enum Test {
     Closure(BoolFn),
 }
 
-impl fmt::Debug for Test {
+impl fmt::Debug for Rare {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Test::Never => f.write_str("Never"),
-            Test::True(s) => write!(f, "True(#{s})"),
-            Test::False(s) => write!(f, "False(#{s})"),
-            Test::Present(s) => write!(f, "Present(#{s})"),
-            Test::Absent(s) => write!(f, "Absent(#{s})"),
-            Test::Int(s, op, k) => write!(f, "Int(#{s} {op:?} {k})"),
-            Test::Number(s, op, k) => write!(f, "Number(#{s} {op:?} {k})"),
-            Test::Enum(s, op, k) => write!(f, "Enum(#{s} {op:?} {k})"),
-            Test::EnumIn(s, mask, _) => write!(f, "EnumIn(#{s} in {mask:#b})"),
-            Test::Str(s, op, k) => write!(f, "Str(#{s} {op:?} {k:?})"),
-            Test::Date(s, op, k) => write!(f, "Date(#{s} {op:?} {k})"),
-            Test::Timestamp(s, op, k) => write!(f, "Timestamp(#{s} {op:?} {k})"),
-            Test::Other(s, op, k) => write!(f, "Other(#{s} {op:?} {k:?})"),
-            Test::In(s, items) => write!(f, "In(#{s} in {items:?})"),
-            Test::Closure(_) => f.write_str("Closure"),
+            Rare::Str(s, op, k) => write!(f, "Str(#{s} {op:?} {k:?})"),
+            Rare::Timestamp(s, op, k) => write!(f, "Timestamp(#{s} {op:?} {k})"),
+            Rare::Other(s, op, k) => write!(f, "Other(#{s} {op:?} {k:?})"),
+            Rare::In(s, items) => write!(f, "In(#{s} in {items:?})"),
+            Rare::Closure(_) => f.write_str("Closure"),
         }
     }
 }
@@ -103,65 +107,39 @@ fn compared(op: Cmp, value: &Value, constant: &Value) -> bool {
     !matches!(value, Value::Null) && compare(op, value, constant) == Some(true)
 }
 
-/// A present fact of another shape than the test expects, looked up as the evaluator does.
-#[cold]
-#[inline(never)]
-fn member_of(value: &Value, items: &[Value]) -> bool {
-    !matches!(value, Value::Null) && member(value, items) == Some(true)
-}
-
-/// Runs the fast path's closure.
-#[cold]
-#[inline(never)]
-fn closure(f: &BoolFn, facts: &Facts, now: DateTime<Utc>) -> bool {
-    f(&Env {
-        facts,
-        now,
-        scope: None,
-    }) == Truth::True
-}
-
 impl Test {
     /// Whether the test holds: its criterion (or clause) evaluates to `true`.
     #[inline(always)]
     pub(crate) fn holds(&self, facts: &Facts, now: DateTime<Utc>) -> bool {
         match self {
-            Test::Never => false,
             Test::True(s) => matches!(facts.slot_value(*s), Value::Bool(true)),
-            Test::False(s) => matches!(facts.slot_value(*s), Value::Bool(false)),
             Test::Present(s) => !matches!(facts.slot_value(*s), Value::Null),
-            Test::Absent(s) => matches!(facts.slot_value(*s), Value::Null),
-            Test::Int(s, op, k) => match facts.slot_value(*s) {
-                Value::Int(x) => ordered(*op, x, k),
-                v => compared(*op, v, &Value::Int(*k)),
+            Test::Enum(s, op, k) => match facts.slot_value(*s) {
+                Value::Enum(x) => ordered(*op, x, k),
+                v => compared(*op, v, &Value::Enum(*k)),
             },
             Test::Number(s, op, k) => match facts.slot_value(*s) {
                 Value::Number(x) => ordered(*op, x, k),
                 v => compared(*op, v, &Value::Number(*k)),
             },
-            Test::Enum(s, op, k) => match facts.slot_value(*s) {
-                Value::Enum(x) => ordered(*op, x, k),
-                v => compared(*op, v, &Value::Enum(*k)),
+            Test::Int(s, op, k) => match facts.slot_value(*s) {
+                Value::Int(x) => ordered(*op, x, k),
+                v => compared(*op, v, &Value::Int(*k)),
             },
-            Test::EnumIn(s, mask, items) => match facts.slot_value(*s) {
-                Value::Enum(x) => *x < 64 && (mask >> x) & 1 == 1,
-                v => member_of(v, items),
-            },
-            Test::Str(s, op, k) => match facts.slot_value(*s) {
-                Value::String(x) => (x.as_bytes() == k.as_bytes()) == (*op == Cmp::Eq),
-                v => compared(*op, v, &Value::String(k.clone())),
+            Test::False(s) => matches!(facts.slot_value(*s), Value::Bool(false)),
+            Test::Absent(s) => matches!(facts.slot_value(*s), Value::Null),
+            Test::EnumSet(s, mask, high, other) => match facts.slot_value(*s) {
+                Value::Enum(x) if *x < 64 => (mask >> x) & 1 == 1,
+                Value::Enum(_) => *high,
+                Value::Null => false,
+                _ => *other,
             },
             Test::Date(s, op, k) => match facts.slot_value(*s) {
                 Value::Date(x) => ordered(*op, x, k),
                 v => compared(*op, v, &Value::Date(*k)),
             },
-            Test::Timestamp(s, op, k) => match facts.slot_value(*s) {
-                Value::Timestamp(x) => ordered(*op, x, k),
-                v => compared(*op, v, &Value::Timestamp(*k)),
-            },
-            Test::Other(s, op, k) => compared(*op, facts.slot_value(*s), k),
-            Test::In(s, items) => member_of(facts.slot_value(*s), items),
-            Test::Closure(f) => closure(f, facts, now),
+            Test::Never => false,
+            Test::Rare(rare) => rare.holds(facts, now),
         }
     }
 
@@ -179,12 +157,53 @@ impl Test {
                 (a, x, k.to_bits()) == (b, y, l.to_bits())
             }
             (Test::Enum(a, x, k), Test::Enum(b, y, l)) => (a, x, k) == (b, y, l),
-            (Test::EnumIn(a, m, _), Test::EnumIn(b, n, _)) => (a, m) == (b, n),
-            (Test::Str(a, x, k), Test::Str(b, y, l)) => (a, x, k) == (b, y, l),
+            (Test::EnumSet(a, m, x, o), Test::EnumSet(b, n, y, p)) => (a, m, x, o) == (b, n, y, p),
             (Test::Date(a, x, k), Test::Date(b, y, l)) => (a, x, k) == (b, y, l),
-            (Test::Timestamp(a, x, k), Test::Timestamp(b, y, l)) => (a, x, k) == (b, y, l),
-            (Test::Other(a, x, k), Test::Other(b, y, l)) => (a, x) == (b, y) && same_value(k, l),
-            (Test::In(a, k), Test::In(b, l)) => {
+            (Test::Rare(a), Test::Rare(b)) => a.same(b),
+            _ => false,
+        }
+    }
+
+    /// Whether the test runs the fast path's closure.
+    pub(crate) fn is_closure(&self) -> bool {
+        matches!(self, Test::Rare(rare) if matches!(**rare, Rare::Closure(_)))
+    }
+}
+
+impl Rare {
+    #[cold]
+    #[inline(never)]
+    fn holds(&self, facts: &Facts, now: DateTime<Utc>) -> bool {
+        match self {
+            Rare::Str(s, op, k) => match facts.slot_value(*s) {
+                Value::String(x) => (x.as_bytes() == k.as_bytes()) == (*op == Cmp::Eq),
+                v => compared(*op, v, &Value::String(k.clone())),
+            },
+            Rare::Timestamp(s, op, k) => match facts.slot_value(*s) {
+                Value::Timestamp(x) => ordered(*op, x, k),
+                v => compared(*op, v, &Value::Timestamp(*k)),
+            },
+            Rare::Other(s, op, k) => compared(*op, facts.slot_value(*s), k),
+            Rare::In(s, items) => {
+                let v = facts.slot_value(*s);
+                !matches!(v, Value::Null) && member(v, items) == Some(true)
+            }
+            Rare::Closure(f) => {
+                f(&Env {
+                    facts,
+                    now,
+                    scope: None,
+                }) == Truth::True
+            }
+        }
+    }
+
+    fn same(&self, other: &Rare) -> bool {
+        match (self, other) {
+            (Rare::Str(a, x, k), Rare::Str(b, y, l)) => (a, x, k) == (b, y, l),
+            (Rare::Timestamp(a, x, k), Rare::Timestamp(b, y, l)) => (a, x, k) == (b, y, l),
+            (Rare::Other(a, x, k), Rare::Other(b, y, l)) => (a, x) == (b, y) && same_value(k, l),
+            (Rare::In(a, k), Rare::In(b, l)) => {
                 a == b
                     && k.len() == l.len()
                     && k.iter().zip(l.iter()).all(|(k, l)| same_value(k, l))
@@ -216,7 +235,10 @@ pub(crate) fn flatten(node: &Node, out: &mut Vec<Test>) {
         }
         NodeKind::Const(Value::Bool(true)) => {}
         NodeKind::Const(Value::Bool(false)) => out.push(Test::Never),
-        _ => out.push(direct(node).unwrap_or_else(|| Test::Closure(fast::compile(node)))),
+        _ => out.push(
+            direct(node)
+                .unwrap_or_else(|| Test::Rare(Box::new(Rare::Closure(fast::compile(node))))),
+        ),
     }
 }
 
@@ -249,9 +271,10 @@ fn direct(node: &Node) -> Option<Test> {
                 _ => false,
             });
             if small_enums && !items.is_empty() {
-                Test::EnumIn(slot, mask, items)
+                // Only an enum value equals an enum value.
+                Test::EnumSet(slot, mask, false, false)
             } else {
-                Test::In(slot, items)
+                Test::Rare(Box::new(Rare::In(slot, items)))
             }
         }
         _ => return None,
@@ -263,18 +286,44 @@ fn against(slot: u32, op: Cmp, k: &Value) -> Test {
     match k {
         Value::Int(k) => Test::Int(slot, op, *k),
         Value::Number(k) => Test::Number(slot, op, *k),
+        Value::Enum(k) if *k < 64 => {
+            // Bit `i` for `Enum(i) op k`; from 64 on every index compares alike with `k`.
+            let mask = (0u32..64)
+                .filter(|i| ordered(op, i, k))
+                .fold(0u64, |mask, i| mask | 1 << i);
+            // A value that is not an enum is unequal to `k` and unordered with it.
+            Test::EnumSet(slot, mask, ordered(op, &64, k), op == Cmp::Ne)
+        }
         Value::Enum(k) => Test::Enum(slot, op, *k),
-        Value::String(k) if matches!(op, Cmp::Eq | Cmp::Ne) => Test::Str(slot, op, k.clone()),
+        Value::String(k) if matches!(op, Cmp::Eq | Cmp::Ne) => {
+            Test::Rare(Box::new(Rare::Str(slot, op, k.clone())))
+        }
         Value::Date(k) => Test::Date(slot, op, *k),
-        Value::Timestamp(k) => Test::Timestamp(slot, op, *k),
-        k => Test::Other(slot, op, k.clone()),
+        Value::Timestamp(k) => Test::Rare(Box::new(Rare::Timestamp(slot, op, *k))),
+        k => Test::Rare(Box::new(Rare::Other(slot, op, k.clone()))),
     }
 }
 
 /// Whether all of `tests` hold.
-#[inline]
+#[inline(always)]
 pub(crate) fn all_hold(tests: &[Test], facts: &Facts, now: DateTime<Utc>) -> bool {
-    tests.iter().all(|t| t.holds(facts, now))
+    for test in tests {
+        if !test.holds(facts, now) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The position of the first of `tests` that does not hold, if any.
+#[inline(always)]
+pub(crate) fn first_failing(tests: &[Test], facts: &Facts, now: DateTime<Utc>) -> Option<usize> {
+    for (i, test) in tests.iter().enumerate() {
+        if !test.holds(facts, now) {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// `tests` joined into one list: duplicates dropped, and a single [`Test::Never`] when any

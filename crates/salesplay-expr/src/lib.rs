@@ -356,7 +356,7 @@ impl AllOf {
     }
 
     /// Whether every criterion is met (each would [`Program::check`] to [`Status::Met`]).
-    #[inline]
+    #[inline(always)]
     pub fn holds(&self, facts: &Facts, now: DateTime<Utc>) -> bool {
         flat::all_hold(&self.tests, facts, now)
     }
@@ -396,10 +396,92 @@ impl AllOf {
     /// How many tests run as a whole criterion or clause would (a compiled closure) rather
     /// than being read straight from a fact.
     pub fn indirect(&self) -> usize {
-        self.tests
-            .iter()
-            .filter(|t| matches!(t, flat::Test::Closure(_)))
-            .count()
+        self.tests.iter().filter(|t| t.is_closure()).count()
+    }
+}
+
+/// Checkpoints passed in order, each an [`AllOf`]: [`Sequence::passed`] counts how many hold
+/// in a row, reading the tests of all of them in one loop. A test repeated from an earlier
+/// checkpoint is read once: it is reached only when the earlier one held. Immutable,
+/// `Send + Sync`.
+///
+/// ```
+/// use salesplay_expr::{AllOf, Facts, Schema, Sequence, Type, Value, compile_criterion};
+/// let mut schema = Schema::new();
+/// let locked = schema.declare("locked", Type::Bool).unwrap();
+/// let found = schema.declare("found", Type::Bool).unwrap();
+/// let steps = ["locked", "found", "locked && found && false"]
+///     .map(|c| AllOf::new([&compile_criterion(c, &schema).unwrap()]));
+/// let sequence = Sequence::new(&steps);
+/// let mut facts = Facts::new(&schema);
+/// let now = chrono::DateTime::UNIX_EPOCH;
+/// assert_eq!(sequence.passed(&facts, now), 0);
+/// facts.set(&schema, locked, Value::Bool(true)).unwrap();
+/// assert_eq!(sequence.passed(&facts, now), 1);
+/// facts.set(&schema, found, Value::Bool(true)).unwrap();
+/// assert_eq!(sequence.passed(&facts, now), 2); // the third never holds
+/// assert_eq!(sequence.len(), 3);
+/// ```
+#[derive(Clone, Default)]
+pub struct Sequence {
+    tests: Arc<[flat::Test]>,
+    /// For each test, the checkpoint it belongs to: how many checkpoints passed when it is
+    /// the first test that does not hold.
+    checkpoint: Arc<[usize]>,
+    /// The number of checkpoints.
+    len: usize,
+}
+
+impl Sequence {
+    /// The checkpoints, in order.
+    pub fn new<'a>(checkpoints: impl IntoIterator<Item = &'a AllOf>) -> Sequence {
+        let mut tests: Vec<flat::Test> = Vec::new();
+        let mut of = Vec::new();
+        let mut len = 0;
+        for checkpoint in checkpoints {
+            for test in checkpoint.tests.iter() {
+                // INVARIANT: a test is dropped only after the same test in an earlier
+                // checkpoint, which held if this one is reached.
+                if !tests.iter().any(|t| t.same(test)) {
+                    tests.push(test.clone());
+                    of.push(len);
+                }
+            }
+            len += 1;
+        }
+        Sequence {
+            tests: tests.into(),
+            checkpoint: of.into(),
+            len,
+        }
+    }
+
+    /// How many checkpoints, from the first, all hold: `k` when the first `k` hold and the
+    /// next does not (or there is none).
+    #[inline(always)]
+    pub fn passed(&self, facts: &Facts, now: DateTime<Utc>) -> usize {
+        flat::first_failing(&self.tests, facts, now)
+            .and_then(|i| self.checkpoint.get(i).copied())
+            .unwrap_or(self.len)
+    }
+
+    /// The number of checkpoints.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no checkpoints.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl std::fmt::Debug for Sequence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequence")
+            .field("tests", &self.tests)
+            .field("checkpoint", &self.checkpoint)
+            .finish()
     }
 }
 
@@ -419,6 +501,7 @@ mod tests {
     fn programs_are_send_and_sync() {
         assert_send_sync::<Program>();
         assert_send_sync::<AllOf>();
+        assert_send_sync::<Sequence>();
         assert_send_sync::<Facts>();
         assert_send_sync::<Schema>();
     }

@@ -127,6 +127,15 @@ fn every_case_in_the_table() {
                 "lines {la} and {lb}: all of `{ea}` and `{eb}` gave {both} (joined {joined})"
             ));
         }
+        let passed =
+            salesplay_expr::Sequence::new([&all_a, &all_b, &all_a]).passed(&facts, common::now());
+        let expected = [*met_a, *met_b, *met_a].iter().take_while(|m| **m).count();
+        if passed != expected {
+            failures.push(format!(
+                "lines {la} and {lb}: the sequence `{ea}`, `{eb}`, `{ea}` passed {passed}, \
+                 not {expected}"
+            ));
+        }
         if *met_a && all_b.given(&all_a).holds(&facts, common::now()) != *met_b {
             failures.push(format!(
                 "lines {la} and {lb}: `{eb}` given `{ea}` disagrees with evaluate()"

@@ -46,8 +46,8 @@ use proptest::sample::select;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 use salesplay_expr::ast::{BinaryOp, Expr, ExprKind, NameSpan, UnaryOp};
 use salesplay_expr::{
-    AllOf, EvalErrorKind, Facts, Program, Schema, Span, Status, Stop, Type, Value, compile,
-    compile_criterion, parse,
+    AllOf, EvalErrorKind, Facts, Program, Schema, Sequence, Span, Status, Stop, Type, Value,
+    compile, compile_criterion, parse,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -2126,6 +2126,15 @@ fn flat_case() -> impl Strategy<Value = (Vec<&'static str>, usize)> {
     })
 }
 
+/// The facts of [`schema`] declared in reverse order, so each slot has another type.
+fn reversed_schema() -> Schema {
+    let mut schema = Schema::new();
+    for (path, ty) in FACTS.iter().rev() {
+        schema.declare(path, schema_type(*ty)).unwrap();
+    }
+    schema
+}
+
 /// Whether a criterion is met according to the tree-walking evaluator.
 fn met_by_evaluate(program: &Program, facts: &Facts, now: DateTime<Utc>) -> bool {
     program.evaluate(facts, now) == Ok(Value::Bool(true))
@@ -2170,10 +2179,37 @@ proptest! {
         prop_assert_eq!(AllOf::new([&first_p, &second_p]).holds(&facts, now), met, "AllOf `{}`, `{}`", first, second);
         prop_assert_eq!(a.and(&b).holds(&facts, now), met, "`{}` and `{}`", first, second);
         prop_assert_eq!(AllOf::new([&whole_p, &first_p]).holds(&facts, now), met, "AllOf with a repeat `{}`", whole);
+        // Checkpoints in a row: the first, the second, the whole, the first again.
+        let checkpoints = [a.clone(), b.clone(), AllOf::new([&whole_p]), a.clone()];
+        let expected = [first_met, second_met, met, first_met]
+            .iter()
+            .take_while(|m| **m)
+            .count();
+        prop_assert_eq!(
+            Sequence::new(&checkpoints).passed(&facts, now),
+            expected,
+            "sequence `{}`, `{}`, `{}`",
+            first,
+            second,
+            whole
+        );
         if first_met {
             prop_assert_eq!(b.given(&a).holds(&facts, now), second_met, "`{}` given `{}`", second, first);
             prop_assert_eq!(AllOf::new([&whole_p]).given(&a).holds(&facts, now), met, "`{}` given `{}`", whole, first);
         }
+        // Over facts bound for another schema (the same facts declared in reverse order),
+        // slots hold values of other types than the program expects: the flat path's
+        // fallbacks must still answer as the evaluator does.
+        let reversed = reversed_schema();
+        let misread = compile_criterion(&whole, &reversed).unwrap();
+        let misread_met = met_by_evaluate(&misread, &facts, now);
+        prop_assert_eq!(misread.holds(&facts, now), misread_met, "misread `{}`", whole);
+        prop_assert_eq!(
+            misread.check(&facts, now) == Status::Met,
+            misread_met,
+            "misread check `{}`",
+            whole
+        );
         // Only the closure clauses run as closures (never merged); `false` is one test.
         let all = AllOf::new([&whole_p]);
         if clauses.contains(&"false") {
