@@ -3,8 +3,9 @@
 //! playbook and many random accounts.
 //!
 //! `locate` runs a plan compiled at build time (criteria flattened into direct tests, entry
-//! tests already known from the stage being left skipped, a terminal stage's exit criteria
-//! not evaluated); none of that may change a derived stage.
+//! tests already known from the stage being left skipped, the walk up to its first fork run
+//! as one sequence of checkpoints, a terminal stage's exit criteria not evaluated); `assess`
+//! walks the same plan stage by stage. None of that may change a derived stage or a path.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
