@@ -202,7 +202,8 @@ pub const LOST: usize = 6;
 /// for one criterion at a time, in the order `Playbook::locate` evaluates them: the first
 /// stage's entry; then, per step, the current stage's exit and the next stage's entry; last,
 /// the from-anywhere stages' entry. The chain's last stage has no successor, so its exit
-/// criteria decide nothing and, as in `locate`, are still evaluated.
+/// criteria decide nothing; this walk still evaluates them (`Playbook::locate` no longer does,
+/// nor does it re-read an entry criterion equal to the exit criterion just met).
 ///
 /// Returns the stage's index, or `None` when the first stage is not entered (and not lost).
 #[inline]

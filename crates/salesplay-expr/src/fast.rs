@@ -66,14 +66,11 @@ pub(crate) fn compile(node: &Node) -> BoolFn {
             })
         }
         NodeKind::Cmp(op, l, r) => compile_cmp(*op, l, r).unwrap_or_else(|| slow(node)),
-        NodeKind::In(l, r) => match (reader(l), &r.kind) {
-            (Some(read), NodeKind::Const(Value::List(items))) => {
-                let items = items.clone();
-                Arc::new(move |env| match read(env) {
-                    Ok(v) => open(member(v, &items)),
-                    Err(t) => t,
-                })
-            }
+        NodeKind::In(l, r) => match (reader(l), constant_list(r)) {
+            (Some(read), Some(items)) => Arc::new(move |env| match read(env) {
+                Ok(v) => open(member(v, &items)),
+                Err(t) => t,
+            }),
             _ => slow(node),
         },
         NodeKind::HasFact(slot) => {
@@ -164,7 +161,24 @@ fn compile_macro(kind: Macro, read: ReadFn, list_fact: Option<u32>, body: BoolFn
     })
 }
 
-fn flip(op: Cmp) -> Cmp {
+/// The elements of a list whose value is known when compiling: a constant list, or a list
+/// literal of constants (`["a", "b"]`, which the checker leaves as a list of constant nodes).
+pub(crate) fn constant_list(node: &Node) -> Option<Arc<[Value]>> {
+    match &node.kind {
+        NodeKind::Const(Value::List(items)) => Some(items.clone()),
+        NodeKind::List(nodes) => nodes
+            .iter()
+            .map(|n| match &n.kind {
+                NodeKind::Const(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The comparison with its operands swapped: `k < x` is `x > k`.
+pub(crate) fn flip(op: Cmp) -> Cmp {
     match op {
         Cmp::Lt => Cmp::Gt,
         Cmp::Le => Cmp::Ge,

@@ -47,6 +47,7 @@ mod diagnostic;
 mod eval;
 mod explain;
 mod fast;
+mod flat;
 mod json;
 mod lexer;
 mod parser;
@@ -103,6 +104,9 @@ pub struct Program {
     root: Node,
     /// The root compiled to closures, when the result is a `bool`.
     fast: Option<fast::BoolFn>,
+    /// The root flattened into tests that must all hold for it to be `true` (one that never
+    /// holds when the result is not a `bool`).
+    flat: Arc<[flat::Test]>,
     source: Arc<str>,
     /// Slots this program reads, with their paths, sorted by slot.
     facts: Vec<(u32, Arc<str>)>,
@@ -193,9 +197,17 @@ fn build(
         .collect();
     let reads_now = checker.reads_now;
     let fast = (root.ty == Ty::Known(Type::Bool)).then(|| fast::compile(&root));
+    let mut tests = Vec::new();
+    if fast.is_some() {
+        flat::flatten(&root, &mut tests);
+    } else {
+        tests.push(flat::Test::Never);
+    }
+    let flat = flat::join(&tests).into();
     Ok(Program {
         root,
         fast,
+        flat,
         source: Arc::from(source),
         facts,
         reads_now,
@@ -275,11 +287,209 @@ impl Program {
         }
     }
 
+    /// Whether a criterion is met: `true` exactly when [`Program::check`] would say
+    /// [`Status::Met`]. Unmet, unknown and failing criteria are all `false`, and telling them
+    /// apart costs nothing here, so this is the call for walks and filters that only need
+    /// "met or not". Allocates nothing when the criterion reads only scalar facts.
+    ///
+    /// ```
+    /// use salesplay_expr::{Facts, Schema, Type, Value, compile_criterion};
+    /// let mut schema = Schema::new();
+    /// let won = schema.declare("won", Type::Bool).unwrap();
+    /// let criterion = compile_criterion("won && has(won)", &schema).unwrap();
+    /// let mut facts = Facts::new(&schema);
+    /// let now = chrono::DateTime::UNIX_EPOCH;
+    /// assert!(!criterion.holds(&facts, now)); // unknown is not met
+    /// facts.set(&schema, won, Value::Bool(true)).unwrap();
+    /// assert!(criterion.holds(&facts, now));
+    /// ```
+    #[inline]
+    pub fn holds(&self, facts: &Facts, now: DateTime<Utc>) -> bool {
+        flat::all_hold(&self.flat, facts, now)
+    }
+
     /// Evaluates a criterion and explains its status: the failing clauses with the actual
     /// values, and the absent facts that make it unknown. Slower than [`Program::check`];
     /// call it when a person will read the answer.
     pub fn explain(&self, facts: &Facts, now: DateTime<Utc>) -> Explanation {
         explain::explain(self, facts, now)
+    }
+}
+
+/// Criteria that must all be met, compiled together into one list of tests: a stage's entry
+/// or exit criteria, for a walk that only asks whether they all hold. Immutable,
+/// `Send + Sync`.
+///
+/// The criteria's `&&` clauses are flattened into the list, and the same test written twice
+/// (in one criterion or in two) is read once. Common clauses (a bool fact, `has(x)`, their
+/// negations, a fact compared with a constant, `x in [constants]`) are read straight from the
+/// fact's slot; any other clause runs as [`Program::check`] would.
+///
+/// ```
+/// use salesplay_expr::{AllOf, Facts, Schema, Type, Value, compile_criterion};
+/// let mut schema = Schema::new();
+/// let level = schema.declare("level", Type::enumeration(["low", "mid", "high"], true)).unwrap();
+/// let written = schema.declare("written", Type::Bool).unwrap();
+/// let exit = compile_criterion(r#"level >= "mid""#, &schema).unwrap();
+/// let entry = compile_criterion(r#"level >= "mid" && written"#, &schema).unwrap();
+/// let mut facts = Facts::new(&schema);
+/// facts.set(&schema, level, Value::Enum(2)).unwrap();
+/// facts.set(&schema, written, Value::Bool(true)).unwrap();
+/// let now = chrono::DateTime::UNIX_EPOCH;
+///
+/// let exit = AllOf::new([&exit]);
+/// let entry = AllOf::new([&entry]);
+/// assert!(exit.holds(&facts, now) && entry.holds(&facts, now));
+/// // Where `exit` is known to hold, only `written` is left to read.
+/// assert_eq!(entry.given(&exit).len(), 1);
+/// ```
+#[derive(Clone, Default)]
+pub struct AllOf {
+    tests: Arc<[flat::Test]>,
+}
+
+impl AllOf {
+    /// All of `criteria`; with none, it always holds.
+    pub fn new<'a>(criteria: impl IntoIterator<Item = &'a Program>) -> AllOf {
+        let programs: Vec<&Program> = criteria.into_iter().collect();
+        AllOf {
+            tests: flat::join(programs.iter().flat_map(|p| p.flat.iter())).into(),
+        }
+    }
+
+    /// Whether every criterion is met (each would [`Program::check`] to [`Status::Met`]).
+    #[inline(always)]
+    pub fn holds(&self, facts: &Facts, now: DateTime<Utc>) -> bool {
+        flat::all_hold(&self.tests, facts, now)
+    }
+
+    /// What is left to test where `known` is known to hold: the tests of `self` that `known`
+    /// does not include. For facts and a time at which `known` holds,
+    /// `self.given(known).holds(facts, now) == self.holds(facts, now)`; elsewhere the
+    /// answer means nothing.
+    pub fn given(&self, known: &AllOf) -> AllOf {
+        AllOf {
+            tests: self
+                .tests
+                .iter()
+                .filter(|t| !known.tests.iter().any(|k| k.same(t)))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Both `self` and `other`.
+    pub fn and(&self, other: &AllOf) -> AllOf {
+        AllOf {
+            tests: flat::join(self.tests.iter().chain(other.tests.iter())).into(),
+        }
+    }
+
+    /// The number of tests: clauses read straight from a fact, or run as a criterion.
+    pub fn len(&self) -> usize {
+        self.tests.len()
+    }
+
+    /// Whether there is nothing to test, so it always holds.
+    pub fn is_empty(&self) -> bool {
+        self.tests.is_empty()
+    }
+
+    /// How many tests run as a whole criterion or clause would (a compiled closure) rather
+    /// than being read straight from a fact.
+    pub fn indirect(&self) -> usize {
+        self.tests.iter().filter(|t| t.is_closure()).count()
+    }
+}
+
+/// Checkpoints passed in order, each an [`AllOf`]: [`Sequence::passed`] counts how many hold
+/// in a row, reading the tests of all of them in one loop. A test repeated from an earlier
+/// checkpoint is read once: it is reached only when the earlier one held. Immutable,
+/// `Send + Sync`.
+///
+/// ```
+/// use salesplay_expr::{AllOf, Facts, Schema, Sequence, Type, Value, compile_criterion};
+/// let mut schema = Schema::new();
+/// let locked = schema.declare("locked", Type::Bool).unwrap();
+/// let found = schema.declare("found", Type::Bool).unwrap();
+/// let steps = ["locked", "found", "locked && found && false"]
+///     .map(|c| AllOf::new([&compile_criterion(c, &schema).unwrap()]));
+/// let sequence = Sequence::new(&steps);
+/// let mut facts = Facts::new(&schema);
+/// let now = chrono::DateTime::UNIX_EPOCH;
+/// assert_eq!(sequence.passed(&facts, now), 0);
+/// facts.set(&schema, locked, Value::Bool(true)).unwrap();
+/// assert_eq!(sequence.passed(&facts, now), 1);
+/// facts.set(&schema, found, Value::Bool(true)).unwrap();
+/// assert_eq!(sequence.passed(&facts, now), 2); // the third never holds
+/// assert_eq!(sequence.len(), 3);
+/// ```
+#[derive(Clone, Default)]
+pub struct Sequence {
+    tests: Arc<[flat::Test]>,
+    /// For each test, the checkpoint it belongs to: how many checkpoints passed when it is
+    /// the first test that does not hold.
+    checkpoint: Arc<[usize]>,
+    /// The number of checkpoints.
+    len: usize,
+}
+
+impl Sequence {
+    /// The checkpoints, in order.
+    pub fn new<'a>(checkpoints: impl IntoIterator<Item = &'a AllOf>) -> Sequence {
+        let mut tests: Vec<flat::Test> = Vec::new();
+        let mut of = Vec::new();
+        let mut len = 0;
+        for checkpoint in checkpoints {
+            for test in checkpoint.tests.iter() {
+                // INVARIANT: a test is dropped only after the same test in an earlier
+                // checkpoint, which held if this one is reached.
+                if !tests.iter().any(|t| t.same(test)) {
+                    tests.push(test.clone());
+                    of.push(len);
+                }
+            }
+            len += 1;
+        }
+        Sequence {
+            tests: tests.into(),
+            checkpoint: of.into(),
+            len,
+        }
+    }
+
+    /// How many checkpoints, from the first, all hold: `k` when the first `k` hold and the
+    /// next does not (or there is none).
+    #[inline(always)]
+    pub fn passed(&self, facts: &Facts, now: DateTime<Utc>) -> usize {
+        flat::first_failing(&self.tests, facts, now)
+            .and_then(|i| self.checkpoint.get(i).copied())
+            .unwrap_or(self.len)
+    }
+
+    /// The number of checkpoints.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no checkpoints.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl std::fmt::Debug for Sequence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequence")
+            .field("tests", &self.tests)
+            .field("checkpoint", &self.checkpoint)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AllOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.tests.iter()).finish()
     }
 }
 
@@ -292,6 +502,8 @@ mod tests {
     #[test]
     fn programs_are_send_and_sync() {
         assert_send_sync::<Program>();
+        assert_send_sync::<AllOf>();
+        assert_send_sync::<Sequence>();
         assert_send_sync::<Facts>();
         assert_send_sync::<Schema>();
     }

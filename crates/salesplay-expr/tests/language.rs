@@ -8,7 +8,7 @@
 
 mod common;
 
-use salesplay_expr::{Stop, Value, compile};
+use salesplay_expr::{AllOf, Stop, Value, compile};
 
 #[test]
 fn every_case_in_the_table() {
@@ -17,6 +17,8 @@ fn every_case_in_the_table() {
     let table = include_str!("data/cases.txt");
     let mut failures = Vec::new();
     let mut ran = 0;
+    // Every criterion with its line and whether it is met, for the joined checks below.
+    let mut criteria = Vec::new();
     for (number, line) in table.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -46,13 +48,40 @@ fn every_case_in_the_table() {
             Err(Stop::Error(e)) => Some(salesplay_expr::Status::Error(e.clone())),
             Ok(_) => None,
         };
-        if let Some(slow) = slow
-            && slow != fast
+        if let Some(slow) = &slow
+            && *slow != fast
         {
             failures.push(format!(
                 "line {}: `{expr}`: check() gave {fast:?}, evaluate() {slow:?}",
                 number + 1
             ));
+        }
+        // The flat path of the walk must say "met" exactly when the evaluator yields `true`.
+        if let Some(slow) = &slow {
+            let met = *slow == salesplay_expr::Status::Met;
+            let all = AllOf::new([&program]);
+            let (holds, all_holds) = (
+                program.holds(&facts, common::now()),
+                all.holds(&facts, common::now()),
+            );
+            if holds != met || all_holds != met {
+                failures.push(format!(
+                    "line {}: `{expr}`: holds() gave {holds}, AllOf {all_holds} ({all:?}), \
+                     evaluate() {slow:?}",
+                    number + 1
+                ));
+            }
+            // And with every fact absent.
+            let none = salesplay_expr::Facts::new(&schema);
+            let met_none =
+                program.evaluate(&none, common::now()) == Ok(salesplay_expr::Value::Bool(true));
+            if program.holds(&none, common::now()) != met_none {
+                failures.push(format!(
+                    "line {}: `{expr}`: holds() disagrees with evaluate() without facts",
+                    number + 1
+                ));
+            }
+            criteria.push((number + 1, expr, program.clone(), met));
         }
         let ok = match expected {
             "unknown" => actual == Err(Stop::Unknown),
@@ -84,6 +113,36 @@ fn every_case_in_the_table() {
             ));
         }
     }
+    // Criteria joined in pairs: all of two is met exactly when both are, and the second
+    // where the first is known to hold is met exactly when it is.
+    for pair in criteria.windows(2) {
+        let [(la, ea, a, met_a), (lb, eb, b, met_b)] = pair else {
+            continue;
+        };
+        let (all_a, all_b) = (AllOf::new([a]), AllOf::new([b]));
+        let both = AllOf::new([a, b]).holds(&facts, common::now());
+        let joined = all_a.and(&all_b).holds(&facts, common::now());
+        if both != (*met_a && *met_b) || joined != both {
+            failures.push(format!(
+                "lines {la} and {lb}: all of `{ea}` and `{eb}` gave {both} (joined {joined})"
+            ));
+        }
+        let passed =
+            salesplay_expr::Sequence::new([&all_a, &all_b, &all_a]).passed(&facts, common::now());
+        let expected = [*met_a, *met_b, *met_a].iter().take_while(|m| **m).count();
+        if passed != expected {
+            failures.push(format!(
+                "lines {la} and {lb}: the sequence `{ea}`, `{eb}`, `{ea}` passed {passed}, \
+                 not {expected}"
+            ));
+        }
+        if *met_a && all_b.given(&all_a).holds(&facts, common::now()) != *met_b {
+            failures.push(format!(
+                "lines {la} and {lb}: `{eb}` given `{ea}` disagrees with evaluate()"
+            ));
+        }
+    }
+    assert!(criteria.len() >= 80, "only {} criteria", criteria.len());
     assert!(ran >= 140, "only {ran} cases ran");
     assert!(
         failures.is_empty(),

@@ -46,8 +46,8 @@ use proptest::sample::select;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
 use salesplay_expr::ast::{BinaryOp, Expr, ExprKind, NameSpan, UnaryOp};
 use salesplay_expr::{
-    EvalErrorKind, Facts, Program, Schema, Span, Status, Stop, Type, Value, compile,
-    compile_criterion, parse,
+    AllOf, EvalErrorKind, Facts, Program, Schema, Sequence, Span, Status, Stop, Type, Value,
+    compile, compile_criterion, parse,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1771,6 +1771,12 @@ fn check_and_explain_agree(
     }
     let expected = status_of(&result);
     prop_assert_eq!(
+        program.holds(&facts, now),
+        expected == Status::Met,
+        "`{}`: holds disagrees with evaluate",
+        source
+    );
+    prop_assert_eq!(
         &program.check(&facts, now),
         &expected,
         "`{}`: check disagrees with evaluate",
@@ -2021,5 +2027,212 @@ proptest! {
                 source, t, d
             );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The flat path of the walk (`Program::holds`, `AllOf`) against the evaluator
+// ---------------------------------------------------------------------------------------------
+
+/// Clauses the flat path reads straight from a fact: bool facts and their negation, `has()`
+/// and its negation, a fact against a constant of each type on either side (int constants
+/// against number facts and the reverse, ordered and unordered enums, strings with `==` and
+/// with an ordering, durations and bools through the generic test), and `in` over constant
+/// lists (enum bit sets, numbers, strings, the empty list).
+const FLAT_CLAUSES: &[&str] = &[
+    "flag",
+    "deal.won",
+    "!flag",
+    "!deal.won",
+    "has(a)",
+    "has(deal.stage)",
+    "has(contacts)",
+    "!has(x)",
+    "!has(signed_on)",
+    "a == 1",
+    "a != 0",
+    "a < 2",
+    "2 >= b",
+    "a > -1",
+    "a <= 9223372036854775807",
+    "a < 1.5",
+    "1.5 > b",
+    "x > 0.0",
+    "x <= 1.5",
+    "0.1 < y",
+    "x == 1",
+    "x != -2.5",
+    "deal.amount >= 1e16",
+    r#"deal.stage >= "qualified""#,
+    r#"deal.stage < "won""#,
+    r#""proposal" <= deal.stage"#,
+    r#"deal.stage == "lead""#,
+    r#"kind == "new""#,
+    r#"kind != "renewal""#,
+    r#""upsell" == kind"#,
+    r#"s == "a""#,
+    r#"s != """#,
+    r#""b" == t"#,
+    r#"s < "b""#,
+    r#"t >= "a""#,
+    r#"signed_on >= date("2026-11-22")"#,
+    r#"signed_on < date("9999-12-31")"#,
+    r#"date("0001-01-01") != signed_on"#,
+    r#"ts > timestamp("2026-11-22T09:30:00Z")"#,
+    r#"ts <= timestamp("9999-12-31T23:59:59.999999999Z")"#,
+    r#"dur >= duration("0")"#,
+    r#"dur != duration("36h")"#,
+    "flag == true",
+    "deal.won != false",
+    r#"kind in ["new", "upsell"]"#,
+    r#"deal.stage in ["lead", "won"]"#,
+    "a in [1, 2, -2]",
+    "b in [0.5, 2.0]",
+    "x in [1.5, 0.0, -2.5]",
+    "x in [1, 2]",
+    r#"s in ["a", "b", ""]"#,
+    "a in []",
+    "true",
+];
+
+/// Clauses the flat path keeps as closures: everything else it does not read directly.
+const CLOSURE_CLAUSES: &[&str] = &[
+    "(flag || deal.won)",
+    "a + b > 1",
+    "ints.exists(v, v > 0)",
+    "!(a > 1)",
+    "size(tags) > 0",
+    "days_since(signed_on) > 30",
+    "false",
+];
+
+/// Facts with small values, often equal to the constants of [`FLAT_CLAUSES`]; some absent.
+fn small_fact_values() -> impl Strategy<Value = Vec<Value>> {
+    FACTS
+        .iter()
+        .map(|(_, ty)| prop_oneof![1 => Just(Value::Null), 3 => complete_value_of(*ty), 1 => value_of(*ty, true)])
+        .collect::<Vec<_>>()
+}
+
+/// A conjunction of clauses, mostly direct ones, split in two criteria.
+fn flat_case() -> impl Strategy<Value = (Vec<&'static str>, usize)> {
+    let clause = prop_oneof![
+        6 => select(FLAT_CLAUSES),
+        1 => select(CLOSURE_CLAUSES),
+    ];
+    proptest::collection::vec(clause, 1..7).prop_flat_map(|clauses| {
+        let n = clauses.len();
+        (Just(clauses), 0..=n)
+    })
+}
+
+/// The facts of [`schema`] declared in reverse order, so each slot has another type.
+fn reversed_schema() -> Schema {
+    let mut schema = Schema::new();
+    for (path, ty) in FACTS.iter().rev() {
+        schema.declare(path, schema_type(*ty)).unwrap();
+    }
+    schema
+}
+
+/// Whether a criterion is met according to the tree-walking evaluator.
+fn met_by_evaluate(program: &Program, facts: &Facts, now: DateTime<Utc>) -> bool {
+    program.evaluate(facts, now) == Ok(Value::Bool(true))
+}
+
+fn criterion_of(clauses: &[&str]) -> String {
+    if clauses.is_empty() {
+        "true".to_string()
+    } else {
+        clauses.join(" && ")
+    }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    /// `Program::holds` and `AllOf` say "met" exactly when the evaluator yields `true`, for
+    /// one criterion, for two joined, and for the second where the first is known to hold.
+    #[test]
+    fn the_flat_path_agrees_with_evaluate(
+        (clauses, split) in flat_case(),
+        values in small_fact_values(),
+        now in timestamp_value(),
+    ) {
+        let schema = schema();
+        let facts = bind(&schema, values);
+        let whole = criterion_of(&clauses);
+        let (first, second) = clauses.split_at(split);
+        let (first, second) = (criterion_of(first), criterion_of(second));
+        let compile = |s: &str| compile_criterion(s, &schema).unwrap();
+        let (whole_p, first_p, second_p) = (compile(&whole), compile(&first), compile(&second));
+        let met = met_by_evaluate(&whole_p, &facts, now);
+        let first_met = met_by_evaluate(&first_p, &facts, now);
+        let second_met = met_by_evaluate(&second_p, &facts, now);
+        // `&&` is true exactly when every clause is.
+        prop_assert_eq!(met, first_met && second_met, "`{}` against its halves", whole);
+        prop_assert_eq!(whole_p.holds(&facts, now), met, "holds `{}`", whole);
+        prop_assert_eq!(whole_p.check(&facts, now) == Status::Met, met, "check `{}`", whole);
+        prop_assert_eq!(first_p.holds(&facts, now), first_met, "holds `{}`", first);
+        let (a, b) = (AllOf::new([&first_p]), AllOf::new([&second_p]));
+        prop_assert_eq!(AllOf::new([&whole_p]).holds(&facts, now), met, "AllOf `{}`", whole);
+        prop_assert_eq!(AllOf::new([&first_p, &second_p]).holds(&facts, now), met, "AllOf `{}`, `{}`", first, second);
+        prop_assert_eq!(a.and(&b).holds(&facts, now), met, "`{}` and `{}`", first, second);
+        prop_assert_eq!(AllOf::new([&whole_p, &first_p]).holds(&facts, now), met, "AllOf with a repeat `{}`", whole);
+        // Checkpoints in a row: the first, the second, the whole, the first again.
+        let checkpoints = [a.clone(), b.clone(), AllOf::new([&whole_p]), a.clone()];
+        let expected = [first_met, second_met, met, first_met]
+            .iter()
+            .take_while(|m| **m)
+            .count();
+        prop_assert_eq!(
+            Sequence::new(&checkpoints).passed(&facts, now),
+            expected,
+            "sequence `{}`, `{}`, `{}`",
+            first,
+            second,
+            whole
+        );
+        if first_met {
+            prop_assert_eq!(b.given(&a).holds(&facts, now), second_met, "`{}` given `{}`", second, first);
+            prop_assert_eq!(AllOf::new([&whole_p]).given(&a).holds(&facts, now), met, "`{}` given `{}`", whole, first);
+        }
+        // Over facts bound for another schema (the same facts declared in reverse order),
+        // slots hold values of other types than the program expects: the flat path's
+        // fallbacks must still answer as the evaluator does.
+        let reversed = reversed_schema();
+        let misread = compile_criterion(&whole, &reversed).unwrap();
+        let misread_met = met_by_evaluate(&misread, &facts, now);
+        prop_assert_eq!(misread.holds(&facts, now), misread_met, "misread `{}`", whole);
+        prop_assert_eq!(
+            misread.check(&facts, now) == Status::Met,
+            misread_met,
+            "misread check `{}`",
+            whole
+        );
+        // Only the closure clauses run as closures (never merged); `false` is one test.
+        let all = AllOf::new([&whole_p]);
+        if clauses.contains(&"false") {
+            prop_assert_eq!((all.len(), all.indirect()), (1, 0), "`{}`", whole);
+        } else {
+            let closures = clauses.iter().filter(|c| CLOSURE_CLAUSES.contains(c)).count();
+            prop_assert_eq!(all.indirect(), closures, "closures in `{}`: {:?}", whole, all);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(1000))]
+
+    /// `holds` agrees with `evaluate` on every generated well-typed criterion, whatever its
+    /// shape; the leaves it reads directly are at any depth under `&&`.
+    #[test]
+    fn holds_agrees_with_evaluate((expr, values, now) in criterion_case(true)) {
+        let schema = schema();
+        let facts = bind(&schema, values);
+        let program = compile_typed(&expr.1, &schema)?;
+        let met = met_by_evaluate(&program, &facts, now);
+        prop_assert_eq!(program.holds(&facts, now), met, "holds `{}`", expr.1);
+        prop_assert_eq!(AllOf::new([&program]).holds(&facts, now), met, "AllOf `{}`", expr.1);
     }
 }

@@ -2,10 +2,10 @@
 //! missing and what to do next. Stateless: the facts and `now` are all it reads.
 
 use chrono::{DateTime, Utc};
-use salesplay_expr::{Facts, Status};
+use salesplay_expr::{AllOf, Facts, Sequence, Status};
 use serde::Serialize;
 
-use crate::playbook::{Criterion, Playbook};
+use crate::playbook::{Criterion, Playbook, Stage};
 
 /// The assessment of one account against a playbook.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -79,10 +79,206 @@ pub(crate) struct Walk {
     pub(crate) stage: Option<usize>,
 }
 
-fn all_met(criteria: &[Criterion], facts: &Facts, now: DateTime<Utc>) -> bool {
-    criteria
-        .iter()
-        .all(|c| c.program.check(facts, now) == Status::Met)
+/// The walk compiled once, when the playbook is built: every stage's entry and exit criteria
+/// as one [`AllOf`] each, and per successor edge only the entry tests the walk does not
+/// already know to hold when it takes the edge (those of the stage it leaves, whose entry and
+/// exit criteria all held, and of the edge's guard). The walk only asks "met or not", so it
+/// never needs a criterion's [`Status`].
+#[derive(Debug, Default)]
+pub(crate) struct WalkPlan {
+    stages: Vec<StagePlan>,
+    /// Stages enterable from anywhere with at least one entry criterion, in order.
+    anywhere: Vec<(usize, AllOf)>,
+    /// The walk's start, for walks that record nothing.
+    run: Run,
+}
+
+#[derive(Debug)]
+struct StagePlan {
+    entry: AllOf,
+    exit: AllOf,
+    next: Vec<Step>,
+}
+
+#[derive(Debug)]
+struct Step {
+    to: usize,
+    guard: Option<AllOf>,
+    /// The successor's entry tests left once the stage's own entry and exit criteria and the
+    /// guard hold.
+    entry: AllOf,
+}
+
+/// The start of the walk up to its first stage with several successors, as one [`Sequence`].
+///
+/// From the first stage, while a stage has a single successor not yet on the run, the walk
+/// has no choice to make: it moves on exactly when the stage's exit criteria, the edge's guard
+/// and the successor's entry criteria all hold. So that stretch is a sequence of checkpoints
+/// (the first stage's entry, then each move), and the number passed says where the walk is.
+#[derive(Debug, Default)]
+struct Run {
+    checkpoints: Sequence,
+    /// `stages[k]`: where the walk is after passing `k + 1` checkpoints.
+    stages: Vec<usize>,
+    /// Whether the last stage of the run has several successors, so the walk goes on from
+    /// there when every checkpoint holds.
+    forks: bool,
+}
+
+impl WalkPlan {
+    pub(crate) fn new(stages: &[Stage]) -> WalkPlan {
+        let all = |criteria: &[Criterion]| AllOf::new(criteria.iter().map(|c| &c.program));
+        let entries: Vec<AllOf> = stages.iter().map(|s| all(&s.entry)).collect();
+        let plans: Vec<StagePlan> = stages
+            .iter()
+            .zip(&entries)
+            .map(|(stage, entry)| {
+                let exit = all(&stage.exit);
+                // INVARIANT: the walk takes an edge only from a stage it entered (its entry
+                // criteria held) whose exit criteria hold, and after the edge's guard held.
+                let known = entry.and(&exit);
+                let next = stage
+                    .next
+                    .iter()
+                    .filter_map(|t| {
+                        let guard = t.guard.as_ref().map(|g| AllOf::new([g]));
+                        let known = guard
+                            .as_ref()
+                            .map_or_else(|| known.clone(), |g| known.and(g));
+                        let entry = entries.get(t.to)?.given(&known);
+                        Some(Step {
+                            to: t.to,
+                            guard,
+                            entry,
+                        })
+                    })
+                    .collect();
+                StagePlan {
+                    entry: entry.clone(),
+                    exit,
+                    next,
+                }
+            })
+            .collect();
+        let anywhere = stages
+            .iter()
+            .zip(&entries)
+            .filter(|(s, _)| s.from_anywhere && !s.entry.is_empty())
+            .map(|(s, entry)| (s.index, entry.clone()))
+            .collect();
+        let run = Run::new(&plans);
+        WalkPlan {
+            stages: plans,
+            anywhere,
+            run,
+        }
+    }
+}
+
+impl Run {
+    fn new(plans: &[StagePlan]) -> Run {
+        let Some(first) = plans.first() else {
+            return Run::default();
+        };
+        let mut checkpoints = vec![first.entry.clone()];
+        let mut stages = vec![0];
+        let mut forks = false;
+        let mut at = first;
+        // Ends: each turn adds a stage not yet on the run.
+        loop {
+            match at.next.as_slice() {
+                [step] if !stages.contains(&step.to) => {
+                    let Some(next) = plans.get(step.to) else {
+                        break;
+                    };
+                    let mut moving = at.exit.clone();
+                    if let Some(guard) = &step.guard {
+                        moving = moving.and(guard);
+                    }
+                    checkpoints.push(moving.and(&step.entry));
+                    stages.push(step.to);
+                    at = next;
+                }
+                // No successor, or the only one already visited: the walk stops here.
+                [] | [_] => break,
+                _ => {
+                    forks = true;
+                    break;
+                }
+            }
+        }
+        Run {
+            checkpoints: Sequence::new(&checkpoints),
+            stages,
+            forks,
+        }
+    }
+}
+
+/// What the walk tells its caller about each stage it tries.
+pub(crate) trait Visit {
+    /// Whether `visit` records anything: when it does not, the walk starts with the plan's
+    /// [`Run`], which cannot tell which stage was tried.
+    const RECORDS: bool;
+    /// The walk tried `stage`, and entered it or not.
+    fn visit(&mut self, stage: usize, entered: bool);
+}
+
+/// A walk that records nothing ([`Playbook::locate`]).
+struct Unrecorded;
+
+impl Visit for Unrecorded {
+    const RECORDS: bool = false;
+    #[inline(always)]
+    fn visit(&mut self, _: usize, _: bool) {}
+}
+
+/// A walk that calls `F` with each stage tried.
+pub(crate) struct Recorder<F>(pub(crate) F);
+
+impl<F: FnMut(usize, bool)> Visit for Recorder<F> {
+    const RECORDS: bool = true;
+    fn visit(&mut self, stage: usize, entered: bool) {
+        (self.0)(stage, entered);
+    }
+}
+
+/// The stages a walk has entered.
+struct Seen {
+    // INVARIANT: stages below 128 are bits of `small`; `large` is allocated only for more.
+    small: u128,
+    large: Vec<bool>,
+}
+
+impl Seen {
+    fn new() -> Seen {
+        Seen {
+            small: 0,
+            large: Vec::new(),
+        }
+    }
+
+    fn contains(&self, stage: usize) -> bool {
+        if stage < 128 {
+            self.small & (1u128 << stage) != 0
+        } else {
+            // Not allocated yet: no stage beyond 127 was entered.
+            self.large.get(stage).copied().unwrap_or(false)
+        }
+    }
+
+    fn insert(&mut self, stage: usize, stages: usize) {
+        if stage < 128 {
+            self.small |= 1u128 << stage;
+        } else {
+            if self.large.is_empty() {
+                self.large = vec![false; stages];
+            }
+            if let Some(s) = self.large.get_mut(stage) {
+                *s = true;
+            }
+        }
+    }
 }
 
 impl Playbook {
@@ -92,26 +288,28 @@ impl Playbook {
     ///
     /// Returns the stage's index, or `None` when the first stage's entry criteria are not met.
     pub fn locate(&self, facts: &Facts, now: DateTime<Utc>) -> Option<usize> {
-        self.walk(facts, now, |_, _| {}).stage
+        self.walk(facts, now, &mut Unrecorded).stage
     }
 
     /// Walks the stages as the design defines: start at the first stage, move on while the
     /// current stage's exit criteria hold to the first successor whose guard and entry
-    /// criteria hold, never revisiting a stage. `visit(stage, entered)` sees each stage tried.
-    pub(crate) fn walk(
-        &self,
-        facts: &Facts,
-        now: DateTime<Utc>,
-        mut visit: impl FnMut(usize, bool),
-    ) -> Walk {
-        let Some(first) = self.stages.first() else {
-            return Walk { stage: None };
+    /// criteria hold, never revisiting a stage. `visit` sees each stage tried.
+    #[inline]
+    pub(crate) fn walk<V: Visit>(&self, facts: &Facts, now: DateTime<Utc>, visit: &mut V) -> Walk {
+        let end = if V::RECORDS {
+            self.chain(facts, now, visit)
+        } else {
+            self.run(facts, now)
         };
-        let end = self.chain(first, facts, now, &mut visit);
         // A stage enterable from anywhere (lost, disqualified) takes the account as soon as
         // its own entry criteria hold, wherever the chain ended.
-        if let Some(anywhere) = self.anywhere_stage(facts, now) {
-            visit(anywhere, true);
+        if let Some(&(anywhere, _)) = self
+            .plan
+            .anywhere
+            .iter()
+            .find(|(_, entry)| entry.holds(facts, now))
+        {
+            visit.visit(anywhere, true);
             return Walk {
                 stage: Some(anywhere),
             };
@@ -119,65 +317,68 @@ impl Playbook {
         Walk { stage: end }
     }
 
-    /// The chain of successors from the first stage: where it ends, or `None` when the first
-    /// stage's entry criteria do not hold.
-    fn chain(
-        &self,
-        first: &crate::playbook::Stage,
-        facts: &Facts,
-        now: DateTime<Utc>,
-        visit: &mut impl FnMut(usize, bool),
-    ) -> Option<usize> {
-        let entered = all_met(&first.entry, facts, now);
-        visit(0, entered);
+    /// The chain of successors from the first stage, stage by stage: where it ends, or `None`
+    /// when the first stage's entry criteria do not hold.
+    fn chain<V: Visit>(&self, facts: &Facts, now: DateTime<Utc>, visit: &mut V) -> Option<usize> {
+        let first = self.plan.stages.first()?;
+        let entered = first.entry.holds(facts, now);
+        visit.visit(0, entered);
         if !entered {
             return None;
         }
-        let mut current = 0usize;
-        // INVARIANT: a stage count fits in a u128 bitset chunked by 64; `seen` marks visits.
-        let mut seen_small: u128 = 1;
-        let mut seen_large: Vec<bool> = Vec::new();
-        let mut seen = |i: usize, mark: bool| -> bool {
-            if i < 128 {
-                let bit = 1u128 << i;
-                let was = seen_small & bit != 0;
-                if mark {
-                    seen_small |= bit;
-                }
-                was
-            } else {
-                if seen_large.is_empty() {
-                    seen_large = vec![false; self.stages.len()];
-                }
-                let was = seen_large.get(i).copied().unwrap_or(true);
-                if mark && let Some(s) = seen_large.get_mut(i) {
-                    *s = true;
-                }
-                was
-            }
-        };
-        while let Some(stage) = self.stages.get(current) {
-            if !all_met(&stage.exit, facts, now) {
+        let mut seen = Seen::new();
+        seen.insert(0, self.plan.stages.len());
+        Some(self.chain_from(0, &mut seen, facts, now, visit))
+    }
+
+    /// The same chain for a walk that records nothing: the plan's [`Run`] in one sequence of
+    /// tests, then stage by stage from where it forks.
+    #[inline]
+    fn run(&self, facts: &Facts, now: DateTime<Utc>) -> Option<usize> {
+        let run = &self.plan.run;
+        let passed = run.checkpoints.passed(facts, now);
+        let at = *run.stages.get(passed.checked_sub(1)?)?;
+        if passed < run.stages.len() || !run.forks {
+            return Some(at);
+        }
+        let mut seen = Seen::new();
+        for &stage in &run.stages {
+            seen.insert(stage, self.plan.stages.len());
+        }
+        Some(self.chain_from(at, &mut seen, facts, now, &mut Unrecorded))
+    }
+
+    /// The chain from `current`, an entered stage: where it ends. Out of line, so a walk that
+    /// ends within the plan's [`Run`] does not pay for its registers.
+    #[inline(never)]
+    fn chain_from<V: Visit>(
+        &self,
+        mut current: usize,
+        seen: &mut Seen,
+        facts: &Facts,
+        now: DateTime<Utc>,
+        visit: &mut V,
+    ) -> usize {
+        while let Some(stage) = self.plan.stages.get(current) {
+            // A stage with no successor ends the chain; its exit criteria decide nothing.
+            if stage.next.is_empty() || !stage.exit.holds(facts, now) {
                 break;
             }
             let mut moved = false;
-            for t in &stage.next {
-                if seen(t.to, false) {
+            for step in &stage.next {
+                if seen.contains(step.to) {
                     continue;
                 }
-                if let Some(guard) = &t.guard
-                    && guard.check(facts, now) != Status::Met
+                if let Some(guard) = &step.guard
+                    && !guard.holds(facts, now)
                 {
                     continue;
                 }
-                let Some(next) = self.stages.get(t.to) else {
-                    continue;
-                };
-                let ok = all_met(&next.entry, facts, now);
-                visit(t.to, ok);
+                let ok = step.entry.holds(facts, now);
+                visit.visit(step.to, ok);
                 if ok {
-                    seen(t.to, true);
-                    current = t.to;
+                    seen.insert(step.to, self.plan.stages.len());
+                    current = step.to;
                     moved = true;
                     break;
                 }
@@ -186,16 +387,7 @@ impl Playbook {
                 break;
             }
         }
-        Some(current)
-    }
-
-    /// The first stage enterable from anywhere whose entry criteria (at least one) all hold.
-    fn anywhere_stage(&self, facts: &Facts, now: DateTime<Utc>) -> Option<usize> {
-        self.stages
-            .iter()
-            .filter(|s| s.from_anywhere && !s.entry.is_empty())
-            .find(|s| all_met(&s.entry, facts, now))
-            .map(|s| s.index)
+        current
     }
 
     /// Assesses one account: per-stage criteria with explanations, the derived stage, what
@@ -216,14 +408,18 @@ impl Playbook {
         // Which stages the walk entered or tried.
         let mut tried = vec![false; self.stages.len()];
         let mut path = Vec::new();
-        let walk = self.walk(facts, now, |i, entered| {
-            if let Some(t) = tried.get_mut(i) {
-                *t = true;
-            }
-            if entered {
-                path.push(i);
-            }
-        });
+        let walk = self.walk(
+            facts,
+            now,
+            &mut Recorder(|i: usize, entered: bool| {
+                if let Some(t) = tried.get_mut(i) {
+                    *t = true;
+                }
+                if entered {
+                    path.push(i);
+                }
+            }),
+        );
         let mut missing: Vec<String> = Vec::new();
         let mut stages = Vec::with_capacity(self.stages.len());
         for stage in &self.stages {
@@ -238,8 +434,9 @@ impl Playbook {
             });
         }
         // Guards out of the derived stage that are unknown also keep the account from moving.
-        if let Some(stage) = walk.stage.and_then(|i| self.stages.get(i))
-            && all_met(&stage.exit, facts, now)
+        if let Some(i) = walk.stage
+            && let (Some(stage), Some(plan)) = (self.stages.get(i), self.plan.stages.get(i))
+            && plan.exit.holds(facts, now)
         {
             for guard in stage.next.iter().filter_map(|t| t.guard.as_ref()) {
                 if guard.check(facts, now) == Status::Unknown {
@@ -282,10 +479,7 @@ impl Playbook {
             if !in_scope || (play.stalled && !stalled) {
                 continue;
             }
-            let holds = play
-                .when
-                .as_ref()
-                .is_none_or(|w| w.check(facts, now) == Status::Met);
+            let holds = play.when.as_ref().is_none_or(|w| w.holds(facts, now));
             if holds {
                 plays.push((
                     order,

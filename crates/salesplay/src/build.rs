@@ -225,6 +225,7 @@ impl<'r, 's> Builder<'r, 's> {
         if self.sink.has_errors() {
             return None;
         }
+        let plan = crate::assess::WalkPlan::new(&stages);
         let playbook = Playbook {
             id: raw.id.value.clone(),
             version: raw.version,
@@ -241,6 +242,7 @@ impl<'r, 's> Builder<'r, 's> {
             stage_index,
             renamed,
             fact_list_limit: self.limits.max_fact_list_len,
+            plan,
         };
         self.lint(&playbook);
         Some(playbook)

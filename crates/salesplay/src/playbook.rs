@@ -54,6 +54,8 @@ pub struct Playbook {
     pub(crate) renamed: HashMap<String, usize>,
     /// Longest list accepted in a fact.
     pub(crate) fact_list_limit: usize,
+    /// The walk, compiled from `stages`.
+    pub(crate) plan: crate::assess::WalkPlan,
 }
 
 /// A stage of a playbook.

@@ -223,7 +223,7 @@ impl<'p> Funnel<'p> {
         let playbook = self.playbook;
         let tallies = &mut self.stages;
         let mut previous: Option<usize> = None;
-        let walk = playbook.walk(facts, now, |stage, entered| {
+        let mut record = crate::assess::Recorder(|stage: usize, entered: bool| {
             if !entered {
                 return;
             }
@@ -235,6 +235,7 @@ impl<'p> Funnel<'p> {
             }
             previous = Some(stage);
         });
+        let walk = playbook.walk(facts, now, &mut record);
         let Some(index) = walk.stage else {
             self.not_entered += 1;
             return None;
