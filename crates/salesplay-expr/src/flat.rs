@@ -16,6 +16,7 @@
 //! `compare` and `member`. The language tests compare the two on every case of
 //! `tests/data/cases.txt` and on generated criteria and facts.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -161,6 +162,28 @@ impl Test {
             (Test::Date(a, x, k), Test::Date(b, y, l)) => (a, x, k) == (b, y, l),
             (Test::Rare(a), Test::Rare(b)) => a.same(b),
             _ => false,
+        }
+    }
+
+    /// The slot the test reads, if it reads one directly.
+    fn slot(&self) -> Option<u32> {
+        match self {
+            Test::True(s)
+            | Test::False(s)
+            | Test::Present(s)
+            | Test::Absent(s)
+            | Test::Int(s, ..)
+            | Test::Number(s, ..)
+            | Test::Enum(s, ..)
+            | Test::EnumSet(s, ..)
+            | Test::Date(s, ..) => Some(*s),
+            Test::Rare(rare) => match &**rare {
+                Rare::Str(s, ..) | Rare::Timestamp(s, ..) | Rare::Other(s, ..) | Rare::In(s, _) => {
+                    Some(*s)
+                }
+                Rare::Closure(_) => None,
+            },
+            Test::Never => None,
         }
     }
 
@@ -329,14 +352,40 @@ pub(crate) fn first_failing(tests: &[Test], facts: &Facts, now: DateTime<Utc>) -
 /// `tests` joined into one list: duplicates dropped, and a single [`Test::Never`] when any
 /// test never holds.
 pub(crate) fn join<'a>(tests: impl IntoIterator<Item = &'a Test>) -> Vec<Test> {
-    let mut out: Vec<Test> = Vec::new();
+    let mut out = Distinct::default();
     for test in tests {
         if matches!(test, Test::Never) {
             return vec![Test::Never];
         }
-        if !out.iter().any(|t| t.same(test)) {
-            out.push(test.clone());
-        }
+        out.push(test);
     }
-    out
+    out.tests
+}
+
+/// A list of tests without repeats. Tests are indexed by the slot they read, so looking for
+/// a repeat costs the tests on the same fact, not every test so far (a plan over 10,000
+/// stages joins tens of thousands).
+#[derive(Default)]
+pub(crate) struct Distinct {
+    pub(crate) tests: Vec<Test>,
+    by_slot: HashMap<Option<u32>, Vec<usize>>,
+}
+
+impl Distinct {
+    /// Adds `test` unless the list has the same test; whether it was added.
+    pub(crate) fn push(&mut self, test: &Test) -> bool {
+        // A closure is the same as nothing: no need to look.
+        if !test.is_closure() {
+            let bucket = self.by_slot.entry(test.slot()).or_default();
+            if bucket
+                .iter()
+                .any(|&i| self.tests.get(i).is_some_and(|t| t.same(test)))
+            {
+                return false;
+            }
+            bucket.push(self.tests.len());
+        }
+        self.tests.push(test.clone());
+        true
+    }
 }

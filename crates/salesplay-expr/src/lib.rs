@@ -437,22 +437,21 @@ pub struct Sequence {
 impl Sequence {
     /// The checkpoints, in order.
     pub fn new<'a>(checkpoints: impl IntoIterator<Item = &'a AllOf>) -> Sequence {
-        let mut tests: Vec<flat::Test> = Vec::new();
+        let mut tests = flat::Distinct::default();
         let mut of = Vec::new();
         let mut len = 0;
         for checkpoint in checkpoints {
             for test in checkpoint.tests.iter() {
                 // INVARIANT: a test is dropped only after the same test in an earlier
                 // checkpoint, which held if this one is reached.
-                if !tests.iter().any(|t| t.same(test)) {
-                    tests.push(test.clone());
+                if tests.push(test) {
                     of.push(len);
                 }
             }
             len += 1;
         }
         Sequence {
-            tests: tests.into(),
+            tests: tests.tests.into(),
             checkpoint: of.into(),
             len,
         }

@@ -184,10 +184,14 @@ impl Run {
         let mut stages = vec![0];
         let mut forks = false;
         let mut at = first;
+        let mut on_run = vec![false; plans.len()];
+        if let Some(first) = on_run.first_mut() {
+            *first = true;
+        }
         // Ends: each turn adds a stage not yet on the run.
         loop {
             match at.next.as_slice() {
-                [step] if !stages.contains(&step.to) => {
+                [step] if !on_run.get(step.to).copied().unwrap_or(true) => {
                     let Some(next) = plans.get(step.to) else {
                         break;
                     };
@@ -197,6 +201,9 @@ impl Run {
                     }
                     checkpoints.push(moving.and(&step.entry));
                     stages.push(step.to);
+                    if let Some(seen) = on_run.get_mut(step.to) {
+                        *seen = true;
+                    }
                     at = next;
                 }
                 // No successor, or the only one already visited: the walk stops here.
