@@ -188,30 +188,6 @@ pub(crate) fn flip(op: Cmp) -> Cmp {
     }
 }
 
-#[inline(always)]
-fn num_cmp(op: Cmp, a: f64, b: f64) -> bool {
-    match op {
-        Cmp::Eq => a == b,
-        Cmp::Ne => a != b,
-        Cmp::Lt => a < b,
-        Cmp::Le => a <= b,
-        Cmp::Gt => a > b,
-        Cmp::Ge => a >= b,
-    }
-}
-
-#[inline(always)]
-fn ord_cmp<T: Ord>(op: Cmp, a: &T, b: &T) -> bool {
-    match op {
-        Cmp::Eq => a == b,
-        Cmp::Ne => a != b,
-        Cmp::Lt => a < b,
-        Cmp::Le => a <= b,
-        Cmp::Gt => a > b,
-        Cmp::Ge => a >= b,
-    }
-}
-
 /// A comparison of a place with a constant (either side) or of two places.
 fn compile_cmp(op: Cmp, l: &Node, r: &Node) -> Option<BoolFn> {
     let (op, place, constant) = match (&l.kind, &r.kind) {
@@ -230,17 +206,17 @@ fn compile_cmp(op: Cmp, l: &Node, r: &Node) -> Option<BoolFn> {
     if let NodeKind::Fact(slot) = place.kind {
         return Some(match constant {
             Value::Number(k) => Arc::new(move |env| match env.facts.slot_value(slot) {
-                Value::Number(x) => of(num_cmp(op, *x, k)),
+                Value::Number(x) => of(op.apply(x, &k)),
                 Value::Null => Truth::Unknown,
                 other => open(compare(op, other, &Value::Number(k))),
             }),
             Value::Int(k) => Arc::new(move |env| match env.facts.slot_value(slot) {
-                Value::Int(x) => of(ord_cmp(op, x, &k)),
+                Value::Int(x) => of(op.apply(x, &k)),
                 Value::Null => Truth::Unknown,
                 other => open(compare(op, other, &Value::Int(k))),
             }),
             Value::Enum(k) => Arc::new(move |env| match env.facts.slot_value(slot) {
-                Value::Enum(x) => of(ord_cmp(op, x, &k)),
+                Value::Enum(x) => of(op.apply(x, &k)),
                 Value::Null => Truth::Unknown,
                 _ => Truth::Error,
             }),

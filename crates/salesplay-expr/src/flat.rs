@@ -89,18 +89,6 @@ impl fmt::Debug for Rare {
     }
 }
 
-#[inline(always)]
-fn ordered<T: PartialOrd>(op: Cmp, a: &T, b: &T) -> bool {
-    match op {
-        Cmp::Eq => a == b,
-        Cmp::Ne => a != b,
-        Cmp::Lt => a < b,
-        Cmp::Le => a <= b,
-        Cmp::Gt => a > b,
-        Cmp::Ge => a >= b,
-    }
-}
-
 /// A present fact of another shape than the test expects, compared as the evaluator does.
 #[cold]
 #[inline(never)]
@@ -116,15 +104,15 @@ impl Test {
             Test::True(s) => matches!(facts.slot_value(*s), Value::Bool(true)),
             Test::Present(s) => !matches!(facts.slot_value(*s), Value::Null),
             Test::Enum(s, op, k) => match facts.slot_value(*s) {
-                Value::Enum(x) => ordered(*op, x, k),
+                Value::Enum(x) => op.apply(x, k),
                 v => compared(*op, v, &Value::Enum(*k)),
             },
             Test::Number(s, op, k) => match facts.slot_value(*s) {
-                Value::Number(x) => ordered(*op, x, k),
+                Value::Number(x) => op.apply(x, k),
                 v => compared(*op, v, &Value::Number(*k)),
             },
             Test::Int(s, op, k) => match facts.slot_value(*s) {
-                Value::Int(x) => ordered(*op, x, k),
+                Value::Int(x) => op.apply(x, k),
                 v => compared(*op, v, &Value::Int(*k)),
             },
             Test::False(s) => matches!(facts.slot_value(*s), Value::Bool(false)),
@@ -136,7 +124,7 @@ impl Test {
                 _ => *other,
             },
             Test::Date(s, op, k) => match facts.slot_value(*s) {
-                Value::Date(x) => ordered(*op, x, k),
+                Value::Date(x) => op.apply(x, k),
                 v => compared(*op, v, &Value::Date(*k)),
             },
             Test::Never => false,
@@ -203,7 +191,7 @@ impl Rare {
                 v => compared(*op, v, &Value::String(k.clone())),
             },
             Rare::Timestamp(s, op, k) => match facts.slot_value(*s) {
-                Value::Timestamp(x) => ordered(*op, x, k),
+                Value::Timestamp(x) => op.apply(x, k),
                 v => compared(*op, v, &Value::Timestamp(*k)),
             },
             Rare::Other(s, op, k) => compared(*op, facts.slot_value(*s), k),
@@ -312,10 +300,10 @@ fn against(slot: u32, op: Cmp, k: &Value) -> Test {
         Value::Enum(k) if *k < 64 => {
             // Bit `i` for `Enum(i) op k`; from 64 on every index compares alike with `k`.
             let mask = (0u32..64)
-                .filter(|i| ordered(op, i, k))
+                .filter(|i| op.apply(i, k))
                 .fold(0u64, |mask, i| mask | 1 << i);
             // A value that is not an enum is unequal to `k` and unordered with it.
-            Test::EnumSet(slot, mask, ordered(op, &64, k), op == Cmp::Ne)
+            Test::EnumSet(slot, mask, op.apply(&64, k), op == Cmp::Ne)
         }
         Value::Enum(k) => Test::Enum(slot, op, *k),
         Value::String(k) if matches!(op, Cmp::Eq | Cmp::Ne) => {

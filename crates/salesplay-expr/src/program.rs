@@ -70,6 +70,21 @@ pub(crate) enum Cmp {
     Ge,
 }
 
+impl Cmp {
+    /// `a op b` for values of one ordered type (a `NaN` compares false, as in CEL).
+    #[inline(always)]
+    pub(crate) fn apply<T: PartialOrd + ?Sized>(self, a: &T, b: &T) -> bool {
+        match self {
+            Cmp::Eq => a == b,
+            Cmp::Ne => a != b,
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Func {
     Contains,
