@@ -1,9 +1,10 @@
 //! Criteria, side by side: `salesplay-expr` and its peers in one run.
 //!
 //! Groups (one per case, one function per engine):
-//! - `a_scalar/*`: evaluate `amount > 50000 && stage == "qualify"`;
+//! - `a_scalar/*`: evaluate `amount > 50000 && stage == "qualify"` (met);
+//!   `a_scalar_unmet/*`: the same with `stage` another value (unmet on the second clause);
 //! - `b_exists/*`: evaluate (a) `&& contacts.exists(c, c.role == "champion")` over three
-//!   contacts whose champion is the last;
+//!   contacts whose champion is the last; `b_exists_unmet/*`: no champion among the three;
 //! - `c_compile/*`: turn the text of (b) into each engine's executable form.
 //!
 //! Evaluation benches time evaluation only: each engine's program is compiled, and its facts
@@ -19,10 +20,7 @@ use std::sync::Arc;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
-use salesplay_benches::{
-    Account, Case, SAMPLE_AMOUNT, SAMPLE_ROLES, SAMPLE_STAGE, SCALAR, WITH_CONTACTS, floor_scalar,
-    floor_with_contacts,
-};
+use salesplay_benches::{Account, Case, SCALAR, WITH_CONTACTS, floor_scalar, floor_with_contacts};
 
 /// The evaluation time handed to salesplay: a fixed instant, as the engine never reads the clock.
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -33,13 +31,19 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 mod salesplay {
     //! `salesplay-expr`: a checked, compiled criterion over facts bound to schema slots.
 
-    use super::{BenchmarkGroup, Case, SAMPLE_AMOUNT, SAMPLE_ROLES, SAMPLE_STAGE, WallTime};
+    use super::{Account, BenchmarkGroup, Case, WallTime};
     use super::{black_box, now};
     use salesplay_expr::{Facts, Schema, Status, Type, Value, compile_criterion};
 
-    /// Declares the facts every case reads, compiles `case`, binds the sample facts, checks
-    /// the answer once, then times [`salesplay_expr::Program::check`].
-    pub fn evaluate(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
+    /// Declares the facts every case reads, compiles `case`, binds the account, checks the
+    /// answer once (`Met` when `expected`, else `Unmet`), then times
+    /// [`salesplay_expr::Program::check`].
+    pub fn evaluate(
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        case: &Case,
+        account: &Account,
+        expected: bool,
+    ) {
         let mut schema = Schema::new();
         let amount = schema
             .declare("amount", Type::Number)
@@ -54,25 +58,27 @@ mod salesplay {
         let program = compile_criterion(case.salesplay, &schema)
             .unwrap_or_else(|diagnostics| panic!("salesplay {}: {diagnostics:?}", case.group));
 
-        let records: Vec<Value> = SAMPLE_ROLES
+        let records: Vec<Value> = account
+            .contacts
             .iter()
-            .map(|role| Value::Record(vec![Value::String((*role).into())].into()))
+            .map(|contact| Value::Record(vec![Value::String(contact.role.as_str().into())].into()))
             .collect();
         let mut facts = Facts::new(&schema);
         facts
-            .set(&schema, amount, Value::Number(SAMPLE_AMOUNT))
+            .set(&schema, amount, Value::Number(account.amount))
             .expect("bind amount");
         facts
-            .set(&schema, stage, Value::String(SAMPLE_STAGE.into()))
+            .set(&schema, stage, Value::String(account.stage.as_str().into()))
             .expect("bind stage");
         facts
             .set(&schema, contacts, Value::List(records.into()))
             .expect("bind contacts");
 
         let now = now();
+        let status = if expected { Status::Met } else { Status::Unmet };
         assert_eq!(
             program.check(&facts, now),
-            Status::Met,
+            status,
             "salesplay {}",
             case.group
         );
@@ -131,13 +137,18 @@ mod cel_peer {
     }
 
     /// Compiles `case`, binds the account, checks the answer once, then times `execute`.
-    pub fn evaluate(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case, account: &Account) {
+    pub fn evaluate(
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        case: &Case,
+        account: &Account,
+        expected: bool,
+    ) {
         let program = Program::compile(case.cel)
             .unwrap_or_else(|error| panic!("cel {}: {error:?}", case.group));
         let context = context(account);
         assert_eq!(
             program.execute(&context),
-            Ok(Value::Bool(true)),
+            Ok(Value::Bool(expected)),
             "cel {}",
             case.group
         );
@@ -182,14 +193,19 @@ mod zen_peer {
 
     /// Compiles `case`, binds the account, checks the answer once, then times running the
     /// compiled bytecode in the isolate (which reuses its VM's memory from run to run).
-    pub fn evaluate(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case, account: &Account) {
+    pub fn evaluate(
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        case: &Case,
+        account: &Account,
+        expected: bool,
+    ) {
         let mut isolate = Isolate::with_environment(environment(account));
         let expression = isolate
             .compile_standard(case.zen)
             .unwrap_or_else(|error| panic!("zen {}: {error:?}", case.group));
         let answer = isolate.run_compiled(expression.bytecode());
         assert!(
-            matches!(answer, Ok(Variable::Bool(true))),
+            matches!(answer, Ok(Variable::Bool(b)) if b == expected),
             "zen {}: {answer:?}",
             case.group
         );
@@ -238,7 +254,12 @@ mod rhai_peer {
 
     /// Compiles `case` (without the scope, so no fact is folded in as a constant), binds the
     /// account, checks the answer once, then times `eval_ast_with_scope`.
-    pub fn evaluate(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case, account: &Account) {
+    pub fn evaluate(
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        case: &Case,
+        account: &Account,
+        expected: bool,
+    ) {
         let engine = Engine::new();
         let ast = engine
             .compile(case.rhai)
@@ -246,7 +267,7 @@ mod rhai_peer {
         let mut scope = scope(account);
         let answer = engine.eval_ast_with_scope::<bool>(&mut scope, &ast);
         assert!(
-            matches!(answer, Ok(true)),
+            matches!(answer, Ok(b) if b == expected),
             "rhai {}: {answer:?}",
             case.group
         );
@@ -271,28 +292,56 @@ mod rhai_peer {
     }
 }
 
-/// One group per evaluation case: every engine, then the hand-written floor.
-fn evaluate_case(c: &mut Criterion, case: &Case, floor: impl Fn(&Account) -> bool) {
-    let account = Account::sample();
-    assert!(floor(&account), "floor {}", case.group);
-
-    let mut group = c.benchmark_group(case.group);
-    salesplay::evaluate(&mut group, case);
-    cel_peer::evaluate(&mut group, case, &account);
-    zen_peer::evaluate(&mut group, case, &account);
-    rhai_peer::evaluate(&mut group, case, &account);
-    group.bench_function("floor", |b| b.iter(|| floor(black_box(&account))));
+/// One group per evaluation case and account: every engine, then the hand-written floor.
+/// Every engine must give the floor's answer.
+fn evaluate_case(
+    c: &mut Criterion,
+    name: &str,
+    case: &Case,
+    account: &Account,
+    floor: impl Fn(&Account) -> bool,
+) {
+    let expected = floor(account);
+    let mut group = c.benchmark_group(name);
+    salesplay::evaluate(&mut group, case, account, expected);
+    cel_peer::evaluate(&mut group, case, account, expected);
+    zen_peer::evaluate(&mut group, case, account, expected);
+    rhai_peer::evaluate(&mut group, case, account, expected);
+    group.bench_function("floor", |b| b.iter(|| floor(black_box(account))));
     group.finish();
 }
 
-/// Case (a): two scalar comparisons.
+/// Case (a): two scalar comparisons, met; and unmet on its second clause (`stage`).
 fn a_scalar(c: &mut Criterion) {
-    evaluate_case(c, &SCALAR, floor_scalar);
+    let account = Account::sample();
+    assert!(floor_scalar(&account));
+    evaluate_case(c, "a_scalar", &SCALAR, &account, floor_scalar);
+    let unmet = Account {
+        stage: "negotiate".to_owned(),
+        ..Account::sample()
+    };
+    assert!(!floor_scalar(&unmet));
+    evaluate_case(c, "a_scalar_unmet", &SCALAR, &unmet, floor_scalar);
 }
 
-/// Case (b): case (a) and a search through three records.
+/// Case (b): case (a) and a search through three records, met; and unmet with no champion
+/// (every record searched).
 fn b_exists(c: &mut Criterion) {
-    evaluate_case(c, &WITH_CONTACTS, floor_with_contacts);
+    let account = Account::sample();
+    assert!(floor_with_contacts(&account));
+    evaluate_case(c, "b_exists", &WITH_CONTACTS, &account, floor_with_contacts);
+    let mut unmet = Account::sample();
+    if let Some(last) = unmet.contacts.last_mut() {
+        last.role = "user".to_owned();
+    }
+    assert!(!floor_with_contacts(&unmet));
+    evaluate_case(
+        c,
+        "b_exists_unmet",
+        &WITH_CONTACTS,
+        &unmet,
+        floor_with_contacts,
+    );
 }
 
 /// Case (c): compiling the text of case (b), for every engine.
