@@ -5,7 +5,10 @@
 //!   an empty facts document;
 //! * `facts_assess`: bind JSON to the key-account playbook, assess, locate, explain;
 //! * `journey_json`: `Journey::from_json`, check and resume against the key-account
-//!   playbook, and a JSON round trip that must give the same journey.
+//!   playbook, and a JSON round trip that must give the same journey;
+//! * `json_binder`: `Playbook::json_binder` on the key-account playbook against the
+//!   `serde_json::Value` path (same facts or same errors, except where the binder is stricter
+//!   on purpose), then locate.
 //!
 //! Inputs live as files in `fuzz/regressions/<target>/` (one raw input per file, as libFuzzer
 //! wrote it); every file there is replayed. Each runs on a thread with an 8 MiB stack, the
@@ -144,6 +147,39 @@ fn replay_on_big_stack(name: &str, data: Vec<u8>, replay: fn(&[u8]), budget: Dur
     );
 }
 
+/// The `json_binder` target's body (with a fresh `Bound`: the target reuses one across
+/// inputs, which the binder's own tests cover).
+fn replay_json_binder(data: &[u8]) {
+    use salesplay::expr::{Bound, JsonFactsError};
+    let playbook = key_account();
+    let mut binder = playbook.json_binder();
+    for path in ["id", "account", "entered_at", "amount"] {
+        binder.capture(path);
+    }
+    let mut bound = Bound::new();
+    let ours = binder.bind_into(data, &mut bound);
+    let reference = serde_json::from_slice::<serde_json::Value>(data);
+    match (&ours, reference) {
+        (Ok(()), Ok(json)) => {
+            assert_eq!(bound.facts(), &playbook.facts_from_json(&json).unwrap());
+            let _ = playbook.locate(bound.facts(), now());
+        }
+        (Ok(()), Err(e)) => panic!("the binder accepted what serde_json rejects: {e}"),
+        (Err(JsonFactsError::Syntax(e)), Ok(_)) => assert!(e.to_string().contains("appears twice")),
+        (Err(JsonFactsError::Syntax(_)), Err(_)) => {}
+        (Err(JsonFactsError::NotAnObject(_)), Ok(json)) => assert!(!json.is_object()),
+        (Err(JsonFactsError::Facts(errors)), Ok(json)) => {
+            let given_twice = errors.iter().any(|e| e.message.contains("given twice"));
+            match playbook.facts_from_json(&json) {
+                Err(theirs) if !given_twice => assert_eq!(errors, &theirs.errors),
+                Err(_) => {}
+                Ok(_) => assert!(given_twice, "{errors:?}"),
+            }
+        }
+        (Err(other), reference) => panic!("{other} (serde_json: {:?})", reference.err()),
+    }
+}
+
 /// Replays every file in `fuzz/regressions/<target>/`.
 fn replay_dir(target: &str, replay: fn(&[u8])) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -180,6 +216,11 @@ fn every_saved_facts_assess_input_replays_cleanly() {
 #[test]
 fn every_saved_journey_json_input_replays_cleanly() {
     replay_dir("journey_json", replay_journey_json);
+}
+
+#[test]
+fn every_saved_json_binder_input_replays_cleanly() {
+    replay_dir("json_binder", replay_json_binder);
 }
 
 /// `playbook_load` timed out (libFuzzer `-timeout=5`, 2 fuzzers on 2 cores) on mutations of
