@@ -12,12 +12,26 @@ use crate::input::{FactsProblem, read_facts};
 use crate::style::Paint;
 use crate::{ColorWhen, Console, EvalArgs, Exit, OutputFormat, wants_colour};
 
-/// The JSON output: the assessment, plus the time it was made at.
+/// A JSON output (an assessment, a funnel report) with the time it was made at.
 #[derive(Serialize)]
-struct JsonAssessment<'a> {
+struct AsOf<'a, T> {
     #[serde(flatten)]
-    assessment: &'a Assessment,
+    output: &'a T,
     now: String,
+}
+
+/// Writes `output` as pretty JSON with a `"now"` member, and a line break.
+pub(crate) fn write_json_as_of<T: Serialize>(
+    out: &mut dyn Write,
+    output: &T,
+    now: DateTime<Utc>,
+) -> io::Result<()> {
+    let as_of = AsOf {
+        output,
+        now: now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+    };
+    serde_json::to_writer_pretty(&mut *out, &as_of)?;
+    writeln!(out)
 }
 
 /// Loads a playbook for a command that uses it; on errors, prints them to stderr.
@@ -77,14 +91,7 @@ pub(crate) fn run(
     let now = args.now.unwrap_or_else(|| console.now());
     let assessment = playbook.assess_since(&facts, now, args.entered_at);
     match args.format {
-        OutputFormat::Json => {
-            let out = JsonAssessment {
-                assessment: &assessment,
-                now: now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-            };
-            serde_json::to_writer_pretty(&mut *console.stdout, &out)?;
-            writeln!(console.stdout)?;
-        }
+        OutputFormat::Json => write_json_as_of(console.stdout, &assessment, now)?,
         OutputFormat::Human => {
             write_assessment(console.stdout, &playbook, &assessment, now, &args.lang)?;
         }

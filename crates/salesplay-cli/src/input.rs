@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use salesplay::Playbook;
-use salesplay::expr::Facts;
+use salesplay::expr::{Facts, JsonKind};
 
 /// The largest facts document read, in bytes.
 pub(crate) const MAX_FACTS_BYTES: u64 = 16 * 1024 * 1024;
@@ -140,13 +140,25 @@ fn parse_yaml(text: &str) -> Result<serde_json::Value, FactsProblem> {
 
 /// The kind of a JSON value, for messages.
 pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "nothing (null)",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a list",
-        serde_json::Value::Object(_) => "a map",
+    kind_words(match value {
+        serde_json::Value::Null => JsonKind::Null,
+        serde_json::Value::Bool(_) => JsonKind::Bool,
+        serde_json::Value::Number(_) => JsonKind::Number,
+        serde_json::Value::String(_) => JsonKind::String,
+        serde_json::Value::Array(_) => JsonKind::List,
+        serde_json::Value::Object(_) => JsonKind::Object,
+    })
+}
+
+/// A JSON kind in the words of the facts errors.
+pub(crate) fn kind_words(kind: JsonKind) -> &'static str {
+    match kind {
+        JsonKind::Null => "nothing (null)",
+        JsonKind::Bool => "a boolean",
+        JsonKind::Number => "a number",
+        JsonKind::String => "a string",
+        JsonKind::List => "a list",
+        _ => "a map",
     }
 }
 

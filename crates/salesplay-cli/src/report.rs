@@ -16,11 +16,10 @@ use salesplay::FactsError;
 use salesplay::expr::{Bound, Captured, JsonBinder, JsonFactsError, JsonKind, Type};
 use salesplay::portfolio::FunnelReport;
 use salesplay::{Funnel, Playbook};
-use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::eval::load_or_report;
-use crate::input::MAX_FACTS_BYTES;
+use crate::eval::{load_or_report, write_json_as_of};
+use crate::input::{MAX_FACTS_BYTES, kind_words};
 use crate::style::{Paint, plural};
 use crate::{ColorWhen, Console, Exit, InputFormat, OutputFormat, ReportArgs, wants_colour};
 
@@ -29,14 +28,6 @@ const STALLED_SHOWN: usize = 10;
 
 /// Inputs at least this large get a progress bar on a terminal.
 const PROGRESS_FROM_BYTES: u64 = 1024 * 1024;
-
-/// The JSON output: the funnel report, plus the time it was made at.
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    #[serde(flatten)]
-    report: &'a FunnelReport,
-    now: String,
-}
 
 /// What a record says besides its facts.
 #[derive(Debug, Default)]
@@ -244,14 +235,7 @@ pub(crate) fn run(
         )?;
     }
     match args.format {
-        OutputFormat::Json => {
-            let out = JsonReport {
-                report: &report,
-                now: now.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-            };
-            serde_json::to_writer_pretty(&mut *console.stdout, &out)?;
-            writeln!(console.stdout)?;
-        }
+        OutputFormat::Json => write_json_as_of(console.stdout, &report, now)?,
         OutputFormat::Human => write_report(console.stdout, &playbook, &report, now, &args.lang)?,
     }
     Ok(if args.deny_invalid && report.invalid > 0 {
@@ -601,18 +585,6 @@ struct Captures {
     id: Vec<usize>,
     entered_at: usize,
     amount: usize,
-}
-
-/// A JSON kind in the words of the facts errors.
-fn kind_words(kind: JsonKind) -> &'static str {
-    match kind {
-        JsonKind::Null => "nothing (null)",
-        JsonKind::Bool => "a boolean",
-        JsonKind::Number => "a number",
-        JsonKind::String => "a string",
-        JsonKind::List => "a list",
-        _ => "a map",
-    }
 }
 
 fn captured_kind(value: &Captured) -> &'static str {
