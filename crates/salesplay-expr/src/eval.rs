@@ -97,6 +97,26 @@ impl<'a> Env<'a> {
             scope: Some(scope),
         }
     }
+
+    /// The scope of a macro's variable bound to `value`, element `index` of the list being
+    /// iterated (read from fact `list_fact` when it is one), inside this environment's scope.
+    #[inline]
+    pub(crate) fn element<'b>(
+        &self,
+        value: &'b Value,
+        index: usize,
+        list_fact: Option<u32>,
+    ) -> Scope<'b>
+    where
+        'a: 'b,
+    {
+        Scope {
+            value,
+            index,
+            list_fact,
+            parent: self.scope,
+        }
+    }
 }
 
 /// Receives the absent facts evaluation runs into; the plain evaluator uses [`NoTrace`].
@@ -413,12 +433,7 @@ fn comprehension<'a, T: Tracer>(
     let mut count = 0usize;
     let mut out: Vec<Value> = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        let scope = Scope {
-            value: item,
-            index,
-            list_fact,
-            parent: env.scope,
-        };
+        let scope = env.element(item, index, list_fact);
         let inner = env.within(&scope);
         let result = eval(body, &inner, t);
         match kind {

@@ -379,12 +379,7 @@ impl<'p> Explainer<'p> {
             (Macro::ExistsOne, _) => {
                 let mut count = 0;
                 for (index, item) in items.iter().enumerate() {
-                    let scope = Scope {
-                        value: item,
-                        index,
-                        list_fact,
-                        parent: env.scope,
-                    };
+                    let scope = env.element(item, index, list_fact);
                     let inner = env.within(&scope);
                     if self.eval_bool(body, &inner) == Ok(true) {
                         count += 1;
@@ -399,12 +394,7 @@ impl<'p> Explainer<'p> {
             (Macro::All, true) | (Macro::Exists, false) => {
                 let mut found = None;
                 for (index, item) in items.iter().enumerate() {
-                    let scope = Scope {
-                        value: item,
-                        index,
-                        list_fact,
-                        parent: env.scope,
-                    };
+                    let scope = env.element(item, index, list_fact);
                     let inner = env.within(&scope);
                     if self.eval_bool(body, &inner) == Ok(!want) {
                         found = Some((index, self.explain(body, &inner, want)));

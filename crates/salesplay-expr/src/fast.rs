@@ -135,12 +135,7 @@ fn compile_macro(kind: Macro, read: ReadFn, list_fact: Option<u32>, body: BoolFn
         let mut pending = Truth::True;
         let mut count = 0usize;
         for (index, item) in items.iter().enumerate() {
-            let scope = Scope {
-                value: item,
-                index,
-                list_fact,
-                parent: env.scope,
-            };
+            let scope = env.element(item, index, list_fact);
             let inner = env.within(&scope);
             let t = body(&inner);
             match (kind, t) {
